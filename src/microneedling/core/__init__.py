@@ -1,0 +1,1 @@
+"""Core types shared by every part: facial zones, clinical enums, parsing and errors."""

@@ -1,0 +1,1 @@
+"""Persistent records: SQLAlchemy models, Alembic migrations, transactions and the audit log."""
