@@ -1,0 +1,1 @@
+"""The ``microneedling`` command line: thin commands over the clinic services."""

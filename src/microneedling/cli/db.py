@@ -1,0 +1,40 @@
+"""``microneedling db``: apply migrations and report the schema state."""
+
+from __future__ import annotations
+
+import typer
+
+from microneedling.cli.context import new_app, state
+from microneedling.cli.output import JsonOption, print_json
+from microneedling.records.database import DATABASE_URL_ENV
+
+app = new_app(f"Database schema (set the URL with {DATABASE_URL_ENV}).")
+
+
+@app.command("upgrade")
+def upgrade(ctx: typer.Context) -> None:
+    """Create or update the schema to the latest migration."""
+    db = state(ctx).database()
+    try:
+        db.upgrade()
+        typer.echo(f"database {db.safe_url} is at revision {db.current_revision()}")
+    finally:
+        db.dispose()
+
+
+@app.command("status")
+def status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
+    """Show the database URL and whether its schema is current."""
+    db = state(ctx).database()
+    try:
+        current, head = db.current_revision(), db.head_revision()
+    finally:
+        db.dispose()
+    view = {"url": db.safe_url, "revision": current, "latest": head, "current": current == head}
+    if as_json:
+        print_json(view)
+    else:
+        typer.echo(
+            f"{view['url']}: revision {current or 'none'} (latest {head})"
+            + ("" if current == head else " - run `microneedling db upgrade`")
+        )

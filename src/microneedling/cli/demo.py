@@ -1,0 +1,64 @@
+"""``microneedling demo``: the sample clinic from import to aftercare sheet."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import typer
+
+from microneedling.cli.context import state
+from microneedling.cli.output import JsonOption, message, panel, print_json, table
+from microneedling.cli.plan import render_plan
+from microneedling.cli.session import render_session
+from microneedling.records.database import Database, data_dir
+from microneedling.services.demo import run_demo
+
+
+def render(summary: dict[str, Any]) -> None:
+    message(f"[bold]Sample clinic[/bold] in {summary['database']}")
+    message("imported " + ", ".join(f"{n} {k}" for k, n in summary["imported"].items()))
+    table(
+        "Patients and screening",
+        ("code", "birth year", "skin type", "screening", "findings", "acknowledged by"),
+        (
+            (
+                p["code"],
+                p["birth_year"],
+                p["fitzpatrick"],
+                s["outcome"],
+                ", ".join(f["code"] for f in s["findings"]) or "-",
+                s["acknowledged_by"] or "",
+            )
+            for p, s in zip(summary["patients"], summary["screenings"], strict=True)
+        ),
+    )
+    for plan in summary["plans"]:
+        render_plan(plan)
+    for code, reason in summary["refused"].items():
+        message(f"[red]No plan for {code}:[/red] {reason}")
+    render_session(summary["session"])
+    message(f"Next session scheduled for {summary['session']['next_session']}.")
+    panel(summary["session"]["aftercare"], "Aftercare sheet")
+
+
+def demo(
+    ctx: typer.Context,
+    as_json: bool = JsonOption,
+) -> None:
+    """Run the bundled sample clinic end to end in a fresh demo database.
+
+    Uses the global --database-url when given (it must be empty), otherwise a fresh SQLite file
+    beside the default database.
+    """
+    st = state(ctx)
+    if st.database_url:
+        db = Database.from_url(st.database_url)
+    else:
+        path = data_dir() / "demo.sqlite3"
+        path.unlink(missing_ok=True)
+        db = Database.from_url(f"sqlite:///{path}")
+    try:
+        summary = run_demo(db, st.knowledge, actor=st.actor)
+    finally:
+        db.dispose()
+    print_json(summary) if as_json else render(summary)

@@ -1,0 +1,61 @@
+"""The ``microneedling`` command: plan, record and follow microneedling treatments."""
+
+from __future__ import annotations
+
+import typer
+
+from microneedling import DISCLAIMER, __version__
+from microneedling.cli import assessment, db, devices, patients, plan, screening, session
+from microneedling.cli.context import new_app, state
+from microneedling.cli.demo import demo
+from microneedling.cli.records import adverse_event, aftercare, audit, export_record, import_file
+from microneedling.records.database import DATABASE_URL_ENV
+
+app = new_app(f"Plan, record and follow microneedling treatments of the face. {DISCLAIMER}")
+app.add_typer(patients.app, name="patients")
+app.add_typer(screening.app, name="screening")
+app.add_typer(assessment.app, name="assessment")
+app.add_typer(plan.app, name="plan")
+app.add_typer(session.app, name="session")
+app.add_typer(devices.app, name="devices")
+app.add_typer(db.app, name="db")
+app.command("aftercare")(aftercare)
+app.command("adverse-event")(adverse_event)
+app.command("export")(export_record)
+app.command("import")(import_file)
+app.command("audit")(audit)
+app.command("demo")(demo)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"microneedling {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    database_url: str | None = typer.Option(
+        None,
+        "--database-url",
+        envvar=DATABASE_URL_ENV,
+        help="sqlite:///file.sqlite3 or postgresql://user:pw@host/db (default: a local file).",
+    ),
+    user: str = typer.Option(
+        "",
+        "--user",
+        envvar="MICRONEEDLING_USER",
+        help="Who is acting, for the audit log (default: login name).",
+    ),
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    st = state(ctx)
+    st.database_url = database_url
+    st.user = user
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,1 @@
+"""Clinical data files (YAML), each number citing a key of sources.yaml."""

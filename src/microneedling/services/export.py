@@ -1,0 +1,38 @@
+"""A patient's whole record as one JSON-ready document, and the audit trail."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microneedling import DISCLAIMER, __version__
+from microneedling.core.parsing import utcnow
+from microneedling.records import models
+from microneedling.services.lookups import patient_by_code
+from microneedling.services.views import patient_view, plain, plan_view, record, screening_view
+from microneedling.services.views import session_view as treatment_view
+
+
+def export_patient(db: Session, code: str) -> dict[str, Any]:
+    patient = patient_by_code(db, code)
+    return {
+        "format": "microneedling.patient-record",
+        "version": __version__,
+        "exported_at": plain(utcnow()),
+        "notice": DISCLAIMER,
+        "patient": patient_view(patient),
+        "assessments": [record(a, exclude=("patient_id",)) for a in patient.assessments],
+        "screenings": [screening_view(s) for s in patient.screenings],
+        "plans": [
+            plan_view(p) | {"sessions": [treatment_view(s) for s in p.sessions]}
+            for p in patient.plans
+        ],
+        "adverse_events": [record(e, exclude=("patient_id",)) for e in patient.adverse_events],
+    }
+
+
+def audit_trail(db: Session, *, limit: int = 50) -> list[dict[str, Any]]:
+    rows = db.scalars(select(models.AuditEntry).order_by(models.AuditEntry.id.desc()).limit(limit))
+    return [record(r) for r in rows]
