@@ -19,6 +19,7 @@ def test_sheet_is_plain_language_with_times_and_disclaimer(knowledge: Knowledge)
 
 
 def test_last_session_has_no_next_date(knowledge: Knowledge) -> None:
-    sheet = aftercare_sheet(knowledge, patient_code="x", session_date=date(2026, 1, 1),
-                            next_session=None)
+    sheet = aftercare_sheet(
+        knowledge, patient_code="x", session_date=date(2026, 1, 1), next_session=None
+    )
     assert "next session" not in sheet.as_text()

@@ -79,8 +79,9 @@ def test_policy_override_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -
 
 def test_bad_policy_file_names_the_field(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     policy = tmp_path / "policy.yaml"
-    policy.write_text("isotretinoin_washout_months: 1\npregnancy_kind: absolute\n"
-                      "screening_valid_days: 30\n")
+    policy.write_text(
+        "isotretinoin_washout_months: 1\npregnancy_kind: absolute\nscreening_valid_days: 30\n"
+    )
     monkeypatch.setenv(knowledge_module.POLICY_ENV, str(policy))
     load_knowledge.cache_clear()
     try:

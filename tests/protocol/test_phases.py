@@ -7,8 +7,8 @@ from microneedling.core.errors import PhaseOrderError, ValidationError
 from microneedling.core.zones import FacialZone
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.protocol.phases import (
-    Preparation,
     PostTreatment,
+    Preparation,
     ZoneTreatment,
     check_post_treatment,
     check_preparation,
@@ -31,7 +31,9 @@ def test_phase_order() -> None:
 
 def test_require_phase_names_both_phases() -> None:
     require_phase(Phase.TREATMENT, Phase.TREATMENT, "x")
-    with pytest.raises(PhaseOrderError, match="in phase 'preparation', this needs phase 'treatment'"):
+    with pytest.raises(
+        PhaseOrderError, match="in phase 'preparation', this needs phase 'treatment'"
+    ):
         require_phase(Phase.PREPARATION, Phase.TREATMENT, "record a treated zone")
 
 
@@ -61,8 +63,12 @@ def test_unknown_product_warns_and_bad_times_fail(knowledge: Knowledge) -> None:
 
 def zone(depth: float, reason: str | None = None, passes: int = 3) -> ZoneTreatment:
     return ZoneTreatment(
-        FacialZone.CHEEK_LEFT, depth, passes, Pattern.CROSSHATCH,
-        ClinicalEndpoint.PINPOINT_BLEEDING, reason,
+        FacialZone.CHEEK_LEFT,
+        depth,
+        passes,
+        Pattern.CROSSHATCH,
+        ClinicalEndpoint.PINPOINT_BLEEDING,
+        reason,
     )
 
 

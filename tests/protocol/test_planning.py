@@ -45,8 +45,9 @@ def test_device_range_clamps(knowledge: Knowledge) -> None:
 def test_device_too_deep_for_zone_is_refused(knowledge: Knowledge) -> None:
     roller = DeviceRange("MF8", 1.5, 1.5)
     with pytest.raises(ValidationError, match="deeper than the periorbital"):
-        propose_plan(Indication.FINE_LINES, [FacialZone.PERIORBITAL_LEFT], {}, knowledge,
-                     device=roller)
+        propose_plan(
+            Indication.FINE_LINES, [FacialZone.PERIORBITAL_LEFT], {}, knowledge, device=roller
+        )
 
 
 def test_schedule_bounds(knowledge: Knowledge) -> None:
@@ -69,9 +70,9 @@ def test_floor_to_step() -> None:
     assert floor_to_step(0.6) == 0.6
 
 
-devices = st.tuples(
-    st.floats(0.1, 2.5, allow_nan=False), st.floats(0.0, 2.0, allow_nan=False)
-).map(lambda t: DeviceRange("any", round(t[0], 2), round(t[0] + t[1], 2)))
+devices = st.tuples(st.floats(0.1, 2.5, allow_nan=False), st.floats(0.0, 2.0, allow_nan=False)).map(
+    lambda t: DeviceRange("any", round(t[0], 2), round(t[0] + t[1], 2))
+)
 
 
 @settings(max_examples=300, deadline=None)

@@ -26,7 +26,7 @@ def test_migrated_schema_matches_models(database: Database) -> None:
 def test_downgrade_and_upgrade_round_trip(database: Database) -> None:
     database.downgrade("base")
     assert database.current_revision() is None
-    with pytest.raises(DatabaseError, match="has no schema.*microneedling db upgrade"):
+    with pytest.raises(DatabaseError, match=r"has no schema.*microneedling db upgrade"):
         database.require_migrated()
     database.upgrade()
     database.require_migrated()
@@ -76,8 +76,10 @@ def test_transaction_rolls_back_everything_on_failure(database: Database) -> Non
 
 
 def test_constraint_violation_is_a_clear_error_and_writes_nothing(database: Database) -> None:
-    with pytest.raises(DatabaseError, match="refused by the database"), \
-            database.transaction("t") as s:
+    with (
+        pytest.raises(DatabaseError, match="refused by the database"),
+        database.transaction("t") as s,
+    ):
         s.add(Patient(code="A", birth_year=1990, fitzpatrick="II"))
         s.flush()
         s.add(Patient(code="A", birth_year=1991, fitzpatrick="III"))

@@ -11,7 +11,8 @@ from microneedling.cli.demo import demo
 from microneedling.cli.records import adverse_event, aftercare, audit, export_record, import_file
 from microneedling.records.database import DATABASE_URL_ENV
 
-app = new_app(f"Plan, record and follow microneedling treatments of the face. {DISCLAIMER}")
+HELP = f"Plan, record and follow microneedling treatments of the face. {DISCLAIMER}"
+app = new_app(HELP)
 app.add_typer(patients.app, name="patients")
 app.add_typer(screening.app, name="screening")
 app.add_typer(assessment.app, name="assessment")
@@ -33,7 +34,7 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
+@app.callback(help=HELP)
 def root(
     ctx: typer.Context,
     database_url: str | None = typer.Option(
