@@ -22,6 +22,20 @@ def record_assessment(
     knowledge: Knowledge,
     *,
     patient_code: str,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Store one score; the scale's range, integer-ness, indication and counts are checked."""
+    patient = patient_by_code(session, patient_code)
+    assessment = build_assessment(knowledge, patient, **fields)
+    session.add(assessment)
+    session.flush()
+    return record(assessment, exclude=("patient_id",)) | {"patient": patient.code}
+
+
+def build_assessment(
+    knowledge: Knowledge,
+    patient: models.Patient,
+    *,
     zone: str,
     scale: str,
     score: float,
@@ -33,10 +47,9 @@ def record_assessment(
     assessed_at: datetime | None = None,
     notes: str | None = None,
     field_prefix: str = "",
-) -> dict[str, Any]:
-    """Store one score; the scale's range, integer-ness, indication and counts are checked."""
+) -> models.Assessment:
+    """Validate one score for ``patient`` and return the unsaved record."""
     f = field_prefix
-    patient = patient_by_code(session, patient_code)
     the_zone = parse_zone(zone, f"{f}zone")
     the_scale = knowledge.scale(scale, f"{f}scale")
     role = parse_enum(RaterRole, rater_role, f"{f}rater_role")
@@ -69,8 +82,8 @@ def record_assessment(
     for key, value in counts.items():
         if not isinstance(value, int) or value < 0:
             raise ValidationError(f"{f}counts.{key}", f"{value!r} is not a count (0 or more)")
-    assessment = models.Assessment(
-        patient_id=patient.id,
+    return models.Assessment(
+        patient=patient,
         zone=the_zone.value,
         indication=the_indication.value if the_indication else None,
         scale=scale,
@@ -83,6 +96,3 @@ def record_assessment(
         assessed_at=assessed_at or utcnow(),
         notes=notes,
     )
-    session.add(assessment)
-    session.flush()
-    return record(assessment, exclude=("patient_id",)) | {"patient": patient.code}

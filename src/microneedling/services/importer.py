@@ -18,9 +18,9 @@ from sqlalchemy.orm import Session
 
 from microneedling.core.errors import ValidationError
 from microneedling.protocol.knowledge import Knowledge
-from microneedling.services.assessments import record_assessment
+from microneedling.services.assessments import build_assessment
 from microneedling.services.devices import add_cartridge, add_device
-from microneedling.services.patients import register_patient
+from microneedling.services.patients import build_patient, existing_codes
 
 MAX_FILE_BYTES = 5_000_000
 
@@ -128,24 +128,30 @@ def import_clinic(db: Session, knowledge: Knowledge, clinic: ClinicFile) -> dict
                 field_prefix=f"{prefix}cartridges[{j}].",
             )
             counts["cartridges"] += 1
+    taken = existing_codes(db, [p.code for p in clinic.patients])
     for i, patient in enumerate(clinic.patients):
         prefix = f"patients[{i}]."
-        register_patient(
-            db,
+        if patient.code in taken:
+            raise ValidationError(f"{prefix}code", f"patient code {patient.code!r} already exists")
+        taken.add(patient.code)
+        row = build_patient(
             code=patient.code,
             birth_year=patient.birth_year,
             fitzpatrick=patient.fitzpatrick,
             history=patient.history,
             field_prefix=prefix,
         )
+        db.add(row)
         counts["patients"] += 1
         for j, assessment in enumerate(patient.assessments):
-            record_assessment(
-                db,
-                knowledge,
-                patient_code=patient.code,
-                field_prefix=f"{prefix}assessments[{j}].",
-                **assessment.model_dump(),
+            db.add(
+                build_assessment(
+                    knowledge,
+                    row,
+                    field_prefix=f"{prefix}assessments[{j}].",
+                    **assessment.model_dump(),
+                )
             )
             counts["assessments"] += 1
+    db.flush()
     return counts

@@ -28,7 +28,12 @@ def check_code(code: str, field: str = "code") -> str:
     return code
 
 
-def register_patient(
+def register_patient(session: Session, **fields: Any) -> dict[str, Any]:
+    """Add a patient under a pseudonymous code; codes are unique."""
+    return patient_view(add_patient(session, **fields))
+
+
+def add_patient(
     session: Session,
     *,
     code: str,
@@ -36,20 +41,44 @@ def register_patient(
     fitzpatrick: str,
     history: dict[str, Any] | None = None,
     field_prefix: str = "",
-) -> dict[str, Any]:
-    """Add a patient under a pseudonymous code; codes are unique."""
-    check_code(code, f"{field_prefix}code")
-    check_birth_year(birth_year, f"{field_prefix}birth_year")
-    skin_type = parse_enum(FitzpatrickType, fitzpatrick.upper(), f"{field_prefix}fitzpatrick")
+) -> models.Patient:
+    """Validate and add a patient (flushed, so it has an id)."""
     exists = session.scalar(select(models.Patient.id).where(models.Patient.code == code))
     if exists is not None:
         raise ValidationError(f"{field_prefix}code", f"patient code {code!r} already exists")
-    patient = models.Patient(
-        code=code, birth_year=birth_year, fitzpatrick=skin_type.value, history=history or {}
+    patient = build_patient(
+        code=code,
+        birth_year=birth_year,
+        fitzpatrick=fitzpatrick,
+        history=history,
+        field_prefix=field_prefix,
     )
     session.add(patient)
     session.flush()
-    return patient_view(patient)
+    return patient
+
+
+def build_patient(
+    *,
+    code: str,
+    birth_year: int,
+    fitzpatrick: str,
+    history: dict[str, Any] | None = None,
+    field_prefix: str = "",
+) -> models.Patient:
+    """Validate a patient's fields and return the unsaved record."""
+    check_code(code, f"{field_prefix}code")
+    check_birth_year(birth_year, f"{field_prefix}birth_year")
+    skin_type = parse_enum(FitzpatrickType, fitzpatrick.upper(), f"{field_prefix}fitzpatrick")
+    return models.Patient(
+        code=code, birth_year=birth_year, fitzpatrick=skin_type.value, history=history or {}
+    )
+
+
+def existing_codes(session: Session, codes: list[str]) -> set[str]:
+    """Which of ``codes`` are already taken, in one query."""
+    found = session.scalars(select(models.Patient.code).where(models.Patient.code.in_(codes)))
+    return set(found)
 
 
 def list_patients(session: Session) -> list[dict[str, Any]]:
