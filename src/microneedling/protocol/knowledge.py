@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -15,7 +14,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
+from microneedling.core.anatomy import ZoneInfo, zone_anatomy
 from microneedling.core.clinical import ContraindicationKind, Indication
+from microneedling.core.data import first_error, read_data, sources
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 
@@ -24,18 +25,6 @@ POLICY_ENV = "MICRONEEDLING_POLICY_FILE"
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class SourcedValue(_Frozen):
-    value: float
-    source: str
-    note: str = ""
-
-
-class ZoneInfo(_Frozen):
-    epidermis_um: SourcedValue
-    dermis_um: SourcedValue
-    max_depth_mm: SourcedValue
 
 
 class DepthTable(_Frozen):
@@ -215,15 +204,10 @@ class Knowledge(_Frozen):
         return next((a for a in self.anaesthetics if a.code == code), None)
 
 
-def _read(name: str) -> Any:
-    text = resources.files("microneedling.data").joinpath(name).read_text(encoding="utf-8")
-    return yaml.safe_load(text)
-
-
 def _read_policy() -> Any:
     override = os.environ.get(POLICY_ENV)
     if not override:
-        return _read("policy.yaml")
+        return read_data("policy.yaml")
     path = Path(override)
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -236,17 +220,15 @@ def load_knowledge() -> Knowledge:
     """Read every data file once and validate it as a whole."""
     try:
         return Knowledge(
-            sources=_read("sources.yaml"),
-            zones=_read("zones.yaml")["zones"],
-            depths=_read("depths.yaml")["indications"],
-            schedules=_read("schedules.yaml")["indications"],
-            contraindications=_read("contraindications.yaml")["contraindications"],
-            anaesthetics=_read("anaesthetics.yaml")["products"],
-            aftercare=_read("aftercare.yaml"),
-            scales=_read("scales.yaml")["scales"],
+            sources=sources(),
+            zones=zone_anatomy(),
+            depths=read_data("depths.yaml")["indications"],
+            schedules=read_data("schedules.yaml")["indications"],
+            contraindications=read_data("contraindications.yaml")["contraindications"],
+            anaesthetics=read_data("anaesthetics.yaml")["products"],
+            aftercare=read_data("aftercare.yaml"),
+            scales=read_data("scales.yaml")["scales"],
             policy=_read_policy(),
         )
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(p) for p in first["loc"]) or "data"
-        raise ValidationError(where, first["msg"]) from None
+        raise first_error(exc) from None
