@@ -19,6 +19,7 @@ from scipy.optimize import least_squares
 from microneedling.core.data import read_data
 from microneedling.simulate.constants import constant
 from microneedling.simulate.coverage import poisson_coverage
+from microneedling.simulate.devices import find_device
 from microneedling.simulate.healing import (
     HealingParameters,
     erythema_settling_days,
@@ -26,12 +27,20 @@ from microneedling.simulate.healing import (
     injury_dose,
     visible_day,
 )
+from microneedling.simulate.puncture_field import TreatmentSettings, expected_density_per_cm2
+
+
+def reference_density_per_cm2(reference: dict[str, Any]) -> float:
+    """Punctures per cm^2 of the reference session: a catalogue pen at default settings."""
+    device = find_device(reference["device"])
+    settings = TreatmentSettings(depth_mm=device.depth_mm.min, passes=reference["passes"])
+    return expected_density_per_cm2(device, settings)
 
 
 def reference_dose(depth_mm: float, reference: dict[str, Any]) -> float:
     """The dose of a typical session: Poisson coverage at the reference density."""
     radius = constant("channel_width_mm") / 2.0
-    fraction = poisson_coverage(reference["density_per_cm2"] / 100.0, radius)
+    fraction = poisson_coverage(reference_density_per_cm2(reference) / 100.0, radius)
     return injury_dose(fraction, depth_mm * constant("penetration_efficiency"))
 
 

@@ -193,6 +193,23 @@ def generate_punctures(
     return PunctureField(np.vstack(chunks), np.concatenate(passes))
 
 
+def expected_density_per_cm2(device: DeviceSpec, settings: TreatmentSettings) -> float:
+    """Mean punctures per cm^2 the settings put down, from the device geometry alone.
+
+    Pen: passes N f / (w (1 - overlap) v); roller: passes N / (pi D W (1 - overlap));
+    stamp: passes N / (w (1 - overlap))^2, with w the swath width.
+    """
+    frequency = check_settings(device, settings)
+    keep = 1.0 - settings.overlap
+    if isinstance(device, PenSpec):
+        per_mm2 = device.needles * frequency / (device.swath_mm * keep * settings.speed_mm_s)
+    elif isinstance(device, RollerSpec):
+        per_mm2 = device.needles / (np.pi * device.drum_diameter_mm * device.drum_width_mm * keep)
+    else:
+        per_mm2 = device.needles / (device.swath_mm * keep) ** 2
+    return float(settings.passes * per_mm2 * 100.0)
+
+
 def poisson_field(density_per_mm2: float, outline: ZoneOutline, seed: int = 0) -> PunctureField:
     """Punctures placed completely at random: the case the Poisson coverage formula describes."""
     rng = np.random.default_rng(seed)

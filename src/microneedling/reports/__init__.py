@@ -1,0 +1,1 @@
+"""Reports and plots for people to read; no science here, only presentation."""

@@ -1,0 +1,231 @@
+"""A whole treatment simulated: per zone the punctures, injury, depth, healing and absorption."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from microneedling import DISCLAIMER
+from microneedling.core.anatomy import zone_anatomy
+from microneedling.core.errors import ValidationError
+from microneedling.core.zones import FacialZone
+from microneedling.simulate import absorption, healing
+from microneedling.simulate.absorption import AbsorptionCourse, ChannelGeometry, Topical
+from microneedling.simulate.constants import constant
+from microneedling.simulate.coverage import ZoneInjury, zone_injury
+from microneedling.simulate.depth import DepthReach, depth_reached
+from microneedling.simulate.devices import DeviceSpec
+from microneedling.simulate.geometry import ZoneOutline, zone_outlines
+from microneedling.simulate.healing import HealingCourse
+from microneedling.simulate.puncture_field import (
+    PunctureField,
+    TreatmentSettings,
+    generate_punctures,
+)
+
+FIELD_MODEL_VERSION = "field-1"
+MODEL_VERSION = f"{FIELD_MODEL_VERSION}+{healing.MODEL_VERSION}+{absorption.MODEL_VERSION}"
+REPORT_WEEKS = (1, 2, 4, 8, 12, 16, 24, 36)
+
+
+@dataclass(frozen=True)
+class Schedule:
+    sessions: int = 1
+    interval_days: int = 30
+
+    def days(self) -> list[float]:
+        if not 1 <= self.sessions <= 12:
+            raise ValidationError("sessions", f"{self.sessions} is outside 1–12")
+        if not 1 <= self.interval_days <= 365:
+            raise ValidationError("interval_days", f"{self.interval_days} is outside 1–365")
+        return [float(i * self.interval_days) for i in range(self.sessions)]
+
+
+@dataclass(frozen=True)
+class ProductUse:
+    product: Topical
+    concentration_mg_ml: float = 10.0
+    occluded: bool = False
+    hours: float = 24.0
+    applied_volume_ul_cm2: float | None = None
+
+
+@dataclass(frozen=True)
+class ZoneSimulation:
+    zone: FacialZone
+    settings: TreatmentSettings
+    field: PunctureField
+    outline: ZoneOutline
+    injury: ZoneInjury
+    depth: DepthReach
+    dose: float
+    course: HealingCourse
+    absorption: AbsorptionCourse | None
+
+    def summary(self, visible_threshold_pct: float, erythema_threshold: float) -> dict[str, Any]:
+        last = self.course.session_days[-1]
+        first = self.course.session_days[0]
+        view: dict[str, Any] = {
+            "zone": self.zone.value,
+            "depth_mm": self.settings.depth_mm,
+            "effective_depth_mm": round(self.depth.effective_mm, 3),
+            "layer": self.depth.layer.value,
+            "layer_if_fully_inserted": self.depth.layer_if_fully_inserted.value,
+            "dermis_bottom_mm": round(self.depth.dermis_bottom_mm, 3),
+            "warning": self.depth.warning,
+            "passes": self.settings.passes,
+            "pattern": self.settings.pattern.value,
+            "area_cm2": round(self.injury.area_cm2, 2),
+            "punctures": self.injury.punctures,
+            "density_per_cm2": round(self.injury.density_per_cm2, 1),
+            "spacing_median_mm": round(self.injury.spacing_median_mm, 3),
+            "spacing_p5_mm": round(self.injury.spacing_p5_mm, 3),
+            "spacing_p95_mm": round(self.injury.spacing_p95_mm, 3),
+            "injured_fraction": round(self.injury.injured_fraction, 5),
+            "injured_fraction_se": round(self.injury.injured_fraction_se, 5),
+            "injured_fraction_poisson": round(self.injury.poisson_fraction, 5),
+            "overtreated": self.injury.overtreated,
+            "overtreated_fraction": round(self.injury.overtreated_fraction, 4),
+            "dose": round(self.dose, 6),
+            "erythema_peak": round(float(self.course.erythema.max()), 2),
+            "erythema_settled_day": _round(healing.settled_day(self.course, erythema_threshold)),
+            "visible_day": _round(healing.visible_day(self.course, visible_threshold_pct)),
+            "collagen_pct_by_week": {
+                w: round(self.course.at(first + 7 * w)["collagen_pct"], 1) for w in REPORT_WEEKS
+            },
+            "elastin_pct_by_week": {
+                w: round(self.course.at(first + 7 * w)["elastin_pct"], 1) for w in REPORT_WEEKS
+            },
+            "collagen_pct_12_weeks_after_last": round(self.course.at(last + 84)["collagen_pct"], 1),
+        }
+        if self.absorption is not None:
+            a = self.absorption
+            ratio = a.enhancement_ratio
+            view["absorption"] = {
+                "kp_cm_h": a.kp_cm_h,
+                "channel_permeability_cm_h": a.channel_permeability_cm_h,
+                "closure_tau_h": a.tau_h,
+                "cumulative_ug_cm2": round(float(a.cumulative_ug_cm2[-1]), 4),
+                "intact_cumulative_ug_cm2": a.intact_cumulative_ug_cm2,
+                "enhancement_ratio": None if not np.isfinite(ratio) else round(ratio, 3),
+                "peak_flux_ug_cm2_h": round(float(a.flux_ug_cm2_h.max()), 4),
+                "warnings": list(a.warnings),
+            }
+        return view
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+@dataclass(frozen=True)
+class TreatmentSimulation:
+    device: DeviceSpec
+    schedule: Schedule
+    product: ProductUse | None
+    zones: tuple[ZoneSimulation, ...]
+
+    def summary(self) -> dict[str, Any]:
+        params = healing.calibrated_parameters()
+        zones = [
+            z.summary(params.visible_threshold_pct, params.erythema_threshold) for z in self.zones
+        ]
+        total = sum(z.injury.punctures for z in self.zones)
+        return {
+            "model_version": MODEL_VERSION,
+            "device": self.device.model,
+            "device_kind": self.device.kind,
+            "schedule": {
+                "sessions": self.schedule.sessions,
+                "interval_days": self.schedule.interval_days,
+            },
+            "product": None
+            if self.product is None
+            else {
+                "code": self.product.product.code,
+                "name": self.product.product.name,
+                "mw": self.product.product.mw,
+                "log_kow": self.product.product.log_kow,
+                "concentration_mg_ml": self.product.concentration_mg_ml,
+                "occluded": self.product.occluded,
+                "hours": self.product.hours,
+                "applied_volume_ul_cm2": self.product.applied_volume_ul_cm2,
+            },
+            "punctures_per_session": total,
+            "zones": zones,
+            "warnings": [z["warning"] for z in zones if z["warning"]],
+            "disclaimer": DISCLAIMER,
+        }
+
+
+def simulate_zone(
+    device: DeviceSpec,
+    settings: TreatmentSettings,
+    zone: FacialZone,
+    schedule: Schedule,
+    product: ProductUse | None = None,
+    *,
+    outline: ZoneOutline | None = None,
+) -> ZoneSimulation:
+    outline = outline or zone_outlines()[zone]
+    anatomy = zone_anatomy()[zone]
+    field = generate_punctures(device, settings, outline)
+    radius = constant("channel_width_mm") / 2.0
+    injury = zone_injury(
+        field.xy,
+        outline,
+        wound_radius_mm=radius,
+        safety_spacing_mm=constant("safety_spacing_mm"),
+        seed=settings.seed,
+    )
+    depth = depth_reached(
+        settings.depth_mm,
+        epidermis_um=anatomy.epidermis_um.value,
+        dermis_um=anatomy.dermis_um.value,
+        efficiency=constant("penetration_efficiency"),
+        papillary_fraction=constant("papillary_fraction"),
+    )
+    dose = healing.injury_dose(injury.injured_fraction, depth.effective_mm)
+    days = schedule.days()
+    course = healing.healing_course(days, [dose] * len(days), until_day=days[-1] + 270.0)
+    uptake = None
+    if product is not None:
+        channels = ChannelGeometry.from_depths(
+            injury.injured_fraction,
+            depth.effective_mm,
+            depth.papillary_bottom_mm,
+            minimum_path_mm=radius,
+        )
+        uptake = absorption.absorption_course(
+            product.product,
+            product.concentration_mg_ml,
+            channels,
+            occluded=product.occluded,
+            hours=product.hours,
+            applied_volume_ul_cm2=product.applied_volume_ul_cm2,
+        )
+    return ZoneSimulation(zone, settings, field, outline, injury, depth, dose, course, uptake)
+
+
+def simulate_treatment(
+    device: DeviceSpec,
+    settings: TreatmentSettings,
+    zones: Sequence[FacialZone],
+    *,
+    schedule: Schedule | None = None,
+    product: ProductUse | None = None,
+    depth_by_zone: Mapping[FacialZone, float] | None = None,
+) -> TreatmentSimulation:
+    """Simulate every zone; ``depth_by_zone`` overrides the settings' depth zone by zone."""
+    if not zones:
+        raise ValidationError("zones", "name at least one zone")
+    schedule = schedule or Schedule()
+    results = []
+    for i, zone in enumerate(zones):
+        depth = (depth_by_zone or {}).get(zone, settings.depth_mm)
+        zone_settings = replace(settings, depth_mm=depth, seed=settings.seed + i)
+        results.append(simulate_zone(device, zone_settings, zone, schedule, product))
+    return TreatmentSimulation(device, schedule, product, tuple(results))
