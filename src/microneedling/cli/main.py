@@ -9,6 +9,7 @@ from microneedling.cli import assessment, db, devices, patients, plan, screening
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
 from microneedling.cli.records import adverse_event, aftercare, audit, export_record, import_file
+from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
 
 HELP = f"Plan, record and follow microneedling treatments of the face. {DISCLAIMER}"
@@ -26,6 +27,7 @@ app.command("export")(export_record)
 app.command("import")(import_file)
 app.command("audit")(audit)
 app.command("demo")(demo)
+app.command("simulate")(simulate)
 
 
 def _version(value: bool) -> None:

@@ -274,3 +274,18 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int]
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Prediction(Base):
+    """A stored simulation: its inputs, its summary and the model version that produced it."""
+
+    __tablename__ = "prediction"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_plan.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    model_version: Mapped[str] = mapped_column(String(64))
+    inputs: Mapped[dict[str, Any]]
+    summary: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -8,15 +8,15 @@ import matplotlib
 
 matplotlib.use("Agg")
 
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.collections import PatchCollection  # noqa: E402
-from matplotlib.patches import Circle  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.collections import PatchCollection
+from matplotlib.patches import Circle
 
-from microneedling import DISCLAIMER  # noqa: E402
-from microneedling.simulate import healing  # noqa: E402
-from microneedling.simulate.constants import constant  # noqa: E402
-from microneedling.simulate.treatment import TreatmentSimulation  # noqa: E402
+from microneedling import DISCLAIMER
+from microneedling.simulate import healing
+from microneedling.simulate.constants import constant
+from microneedling.simulate.treatment import TreatmentSimulation
 
 WINDOW_MM = 5.0
 
@@ -32,9 +32,11 @@ def plot_simulation(result: TreatmentSimulation, path: Path) -> Path:
     cx, cy = np.median(xy, axis=0)
     near = xy[(np.abs(xy[:, 0] - cx) < WINDOW_MM / 2) & (np.abs(xy[:, 1] - cy) < WINDOW_MM / 2)]
     radius = constant("channel_width_mm") / 2
-    ax.add_collection(PatchCollection(
-        [Circle((x, y), radius) for x, y in near], facecolor="#c0392b", alpha=0.6, linewidth=0
-    ))
+    ax.add_collection(
+        PatchCollection(
+            [Circle((x, y), radius) for x, y in near], facecolor="#c0392b", alpha=0.6, linewidth=0
+        )
+    )
     ax.set_xlim(cx - WINDOW_MM / 2, cx + WINDOW_MM / 2)
     ax.set_ylim(cy - WINDOW_MM / 2, cy + WINDOW_MM / 2)
     ax.set_aspect("equal")
@@ -43,7 +45,8 @@ def plot_simulation(result: TreatmentSimulation, path: Path) -> Path:
     ax.set_title(
         f"{first.zone.label}: {first.injury.density_per_cm2:,.0f} punctures/cm², "
         f"{100 * first.injury.injured_fraction:.1f}% injured\n"
-        f"({WINDOW_MM:g} × {WINDOW_MM:g} mm window, wounds to scale)", fontsize=10,
+        f"({WINDOW_MM:g} × {WINDOW_MM:g} mm window, wounds to scale)",
+        fontsize=10,
     )
 
     ax = axes[0, 1]
@@ -64,12 +67,16 @@ def plot_simulation(result: TreatmentSimulation, path: Path) -> Path:
     for zone in result.zones:
         weeks = (zone.course.days - zone.course.session_days[0]) / 7.0
         line = ax.plot(weeks, zone.course.collagen_pct, label=f"collagen, {zone.zone.label}")
-        ax.plot(weeks, zone.course.elastin_pct, linestyle=":", color=line[0].get_color(),
-                label=f"elastin, {zone.zone.label}")
+        ax.plot(
+            weeks,
+            zone.course.elastin_pct,
+            linestyle=":",
+            color=line[0].get_color(),
+            label=f"elastin, {zone.zone.label}",
+        )
     for day in first.course.session_days:
         ax.axvline(day / 7.0, color="grey", alpha=0.3)
-    ax.axhline(params.visible_threshold_pct, color="grey", linestyle="--",
-               label="visible change")
+    ax.axhline(params.visible_threshold_pct, color="grey", linestyle="--", label="visible change")
     ax.set_xlabel("weeks after the first session (grey: sessions)")
     ax.set_ylabel("% change from baseline")
     ax.set_title("Expected collagen and elastin", fontsize=10)
@@ -95,15 +102,27 @@ def plot_simulation(result: TreatmentSimulation, path: Path) -> Path:
         ax.legend(fontsize=8)
     else:
         ax.axis("off")
-        ax.text(0.5, 0.5, "no topical product given\n(--product or --mw/--logkow)",
-                ha="center", va="center")
+        ax.text(
+            0.5,
+            0.5,
+            "no topical product given\n(--product or --mw/--logkow)",
+            ha="center",
+            va="center",
+        )
 
     fig.suptitle(
         f"{result.device.model}: {first.settings.passes} passes, {result.schedule.sessions} "
-        f"session(s) every {result.schedule.interval_days} days", fontsize=12,
+        f"session(s) every {result.schedule.interval_days} days",
+        fontsize=12,
     )
-    fig.text(0.5, 0.005, f"Model predictions, not measurements. {DISCLAIMER}", ha="center",
-             fontsize=8, style="italic")
+    fig.text(
+        0.5,
+        0.005,
+        f"Model predictions, not measurements. {DISCLAIMER}",
+        ha="center",
+        fontsize=8,
+        style="italic",
+    )
     fig.tight_layout(rect=(0, 0.02, 1, 0.97))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)

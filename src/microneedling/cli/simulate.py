@@ -1,0 +1,243 @@
+"""``microneedling simulate``: predict punctures, injury, depth, healing and absorption."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import typer
+
+from microneedling.cli.context import state
+from microneedling.cli.output import JsonOption, message, print_json, table, warnings
+from microneedling.cli.parsing import key_values
+from microneedling.core.clinical import Pattern
+from microneedling.core.errors import ValidationError
+from microneedling.core.parsing import parse_depth_mm, parse_enum, parse_float
+from microneedling.core.zones import FacialZone, parse_zone
+from microneedling.services import predictions
+from microneedling.simulate.absorption import Topical, find_topical
+from microneedling.simulate.devices import DeviceSpec, find_device, load_devices_file
+from microneedling.simulate.puncture_field import TreatmentSettings
+from microneedling.simulate.treatment import ProductUse, Schedule, simulate_treatment
+
+FACE = [z for z in FacialZone if z is not FacialZone.NECK]
+
+
+def _product(
+    code: str | None,
+    mw: float | None,
+    logkow: float | None,
+    concentration: float,
+    occluded: bool,
+    hours: float,
+    applied_volume: float | None,
+) -> ProductUse | None:
+    if code is None and mw is None and logkow is None:
+        return None
+    if code is not None:
+        if mw is not None or logkow is not None:
+            raise ValidationError("product", "give either --product or --mw with --logkow")
+        product = find_topical(code)
+    else:
+        if mw is None or logkow is None:
+            raise ValidationError("mw", "a custom product needs both --mw and --logkow")
+        try:
+            product = Topical(
+                code="custom", name=f"MW {mw:g}, log Kow {logkow:g}", mw=mw, log_kow=logkow
+            )
+        except ValueError as exc:
+            raise ValidationError("mw", str(exc).splitlines()[-1]) from None
+    return ProductUse(product, concentration, occluded, hours, applied_volume)
+
+
+def _day(value: float | None, none: str = "—") -> str:
+    return none if value is None else f"day {value:.0f}"
+
+
+def render(summary: dict[str, Any]) -> None:
+    schedule = summary["schedule"]
+    zones = summary["zones"]
+    table(
+        f"{summary['device']}: {summary['punctures_per_session']:,} punctures per session",
+        ("zone", "depth mm", "reaches", "per cm²", "spacing mm", "injured %", "overlap"),
+        (
+            (
+                z["zone"],
+                f"{z['depth_mm']:g} → {z['effective_depth_mm']:.2f}",
+                z["layer"].replace("_", " "),
+                f"{z['density_per_cm2']:,.0f}",
+                f"{z['spacing_median_mm']:.3f}",
+                f"{100 * z['injured_fraction']:.1f} ({100 * z['injured_fraction_poisson']:.1f})",
+                f"{100 * z['overtreated_fraction']:.0f}%",
+            )
+            for z in zones
+        ),
+    )
+    message(
+        "  depth: nominal → effective (penetration efficiency); injured %: simulated "
+        "(Poisson model); overlap: punctures merging with a neighbour"
+    )
+    table(
+        f"Healing over {schedule['sessions']} session(s) every {schedule['interval_days']} days",
+        ("zone", "redness gone", "visible change", "collagen wk 12", "12 wk after last"),
+        (
+            (
+                z["zone"],
+                _day(z["erythema_settled_day"]),
+                _day(z["visible_day"], none="not reached"),
+                f"{z['collagen_pct_by_week'][12]:+.0f}%",
+                f"{z['collagen_pct_12_weeks_after_last']:+.0f}%",
+            )
+            for z in zones
+        ),
+    )
+    if summary["product"]:
+        p = summary["product"]
+        table(
+            f"Absorption of {p['name']} ({p['concentration_mg_ml']:g} mg/mL, "
+            f"{'occluded' if p['occluded'] else 'not occluded'}) over {p['hours']:g} h",
+            ("zone", "µg/cm²", "intact µg/cm²", "ratio", "closure τ h"),
+            (
+                (
+                    z["zone"],
+                    f"{z['absorption']['cumulative_ug_cm2']:,.2f}",
+                    f"{z['absorption']['intact_cumulative_ug_cm2']:.3g}",
+                    "∞"
+                    if z["absorption"]["enhancement_ratio"] is None
+                    else f"{z['absorption']['enhancement_ratio']:,.1f}×",
+                    f"{z['absorption']['closure_tau_h']:g}",
+                )
+                for z in summary["zones"]
+            ),
+        )
+        warnings(summary["zones"][0]["absorption"]["warnings"])
+    warnings(summary["warnings"])
+    message(
+        f"[italic]Model {summary['model_version']}: predictions, not measurements. "
+        f"{summary['disclaimer']}[/italic]"
+    )
+
+
+def simulate(
+    ctx: typer.Context,
+    device: str | None = typer.Option(None, "--device", help="Device model from the catalogue."),
+    depth: str | None = typer.Option(None, "--depth", help="Needle depth for every zone, mm."),
+    zone_depth: list[str] = typer.Option([], "--zone-depth", help="Per zone: zone=mm."),
+    zone: list[str] = typer.Option([], "--zone", help="Zone (repeatable; default: whole face)."),
+    passes: int | None = typer.Option(None, "--passes", help="Passes (default 3; rollers 15)."),
+    pattern: str = typer.Option(
+        "crosshatch", "--pattern", help="horizontal, vertical, diagonal, crosshatch, circular."
+    ),
+    frequency: float | None = typer.Option(None, "--frequency", help="Pen stamps per s (Hz)."),
+    speed: float | None = typer.Option(None, "--speed", help="Hand speed, mm/s (default 30)."),
+    overlap: float | None = typer.Option(None, "--overlap", help="Stroke overlap, 0-0.95."),
+    sessions: int = typer.Option(1, "--sessions", help="Sessions in the series."),
+    interval_days: int = typer.Option(30, "--interval-days", help="Days between sessions."),
+    product: str | None = typer.Option(
+        None,
+        "--product",
+        help="Topical: caffeine, niacinamide, ascorbic_acid, tranexamic_acid, lidocaine, ...",
+    ),
+    mw: float | None = typer.Option(None, "--mw", help="Custom product molecular weight, g/mol."),
+    logkow: float | None = typer.Option(None, "--logkow", help="Custom product log Kow."),
+    concentration: float = typer.Option(10.0, "--concentration", help="Product, mg/mL."),
+    occluded: bool = typer.Option(False, "--occluded", help="Product kept under occlusion."),
+    hours: float = typer.Option(24.0, "--hours", help="Absorption period, h."),
+    applied_volume: float | None = typer.Option(
+        None, "--applied-volume", help="Finite dose: film in uL/cm2 (default: infinite dose)."
+    ),
+    plan_id: int | None = typer.Option(None, "--plan", help="Simulate a stored plan."),
+    session_id: int | None = typer.Option(None, "--session", help="Simulate a recorded session."),
+    store: bool = typer.Option(True, "--store/--no-store", help="Keep plan/session predictions."),
+    devices_file: Path | None = typer.Option(None, "--devices-file", help="Custom devices."),
+    seed: int = typer.Option(0, "--seed", help="Random seed (results are reproducible)."),
+    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of the predictions."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Predict what a treatment does: punctures, injured area, depth, healing and absorption."""
+    extra: list[DeviceSpec] = load_devices_file(devices_file) if devices_file else []
+    use = _product(product, mw, logkow, concentration, occluded, hours, applied_volume)
+    the_pattern = parse_enum(Pattern, pattern, "pattern")
+    stored = None
+    if plan_id is not None or session_id is not None:
+        if plan_id is not None and session_id is not None:
+            raise ValidationError("plan", "give --plan or --session, not both")
+        if device or depth or zone or zone_depth:
+            raise ValidationError(
+                "plan", "a stored plan or session brings its own device, zones and depths"
+            )
+        st = state(ctx)
+        with st.transaction() as db:
+            if plan_id is not None:
+                result, stored = predictions.simulate_plan(
+                    db,
+                    plan_id=plan_id,
+                    product=use,
+                    passes=passes,
+                    pattern=the_pattern,
+                    seed=seed,
+                    extra_devices=extra,
+                    store=store,
+                )
+            else:
+                assert session_id is not None
+                result, stored = predictions.simulate_session(
+                    db,
+                    session_id=session_id,
+                    product=use,
+                    seed=seed,
+                    extra_devices=extra,
+                    store=store,
+                )
+    else:
+        if device is None:
+            raise ValidationError("device", "name a device (--device), or give --plan/--session")
+        spec = find_device(device, extra)
+        per_zone = {
+            parse_zone(k, "zone_depth"): parse_depth_mm(v, f"zone_depth.{k}")
+            for k, v in key_values(zone_depth, "zone_depth").items()
+        }
+        if depth is None and not per_zone:
+            raise ValidationError("depth", "give --depth or --zone-depth zone=mm")
+        zones = [parse_zone(z) for z in zone] or (list(per_zone) if per_zone else FACE)
+        missing = [z.value for z in zones if z not in per_zone and depth is None]
+        if missing:
+            raise ValidationError("zone_depth", f"no depth for {', '.join(missing)}")
+        base_depth = parse_depth_mm(depth, "depth") if depth else next(iter(per_zone.values()))
+        options: dict[str, Any] = {}
+        if speed is not None:
+            options["speed_mm_s"] = parse_float(speed, "speed_mm_s")
+        if overlap is not None:
+            options["overlap"] = overlap
+        settings = TreatmentSettings(
+            depth_mm=base_depth,
+            passes=passes or predictions.default_passes(spec),
+            pattern=the_pattern,
+            frequency_hz=frequency,
+            seed=seed,
+            **options,
+        )
+        result = simulate_treatment(
+            spec,
+            settings,
+            zones,
+            schedule=Schedule(sessions, interval_days),
+            product=use,
+            depth_by_zone=per_zone,
+        )
+    summary = result.summary()
+    if plot is not None:
+        from microneedling.reports.simulation_plot import plot_simulation
+
+        plot_simulation(result, plot)
+    if as_json:
+        print_json(summary | {"stored": stored})
+        return
+    render(summary)
+    if stored:
+        message(
+            f"prediction {stored['id']} stored with {stored['kind']} "
+            f"{stored.get('plan_id') or stored.get('session_id')}"
+        )
+    if plot is not None:
+        message(f"wrote {plot}")
