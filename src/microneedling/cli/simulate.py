@@ -211,7 +211,7 @@ def simulate(
             options["overlap"] = overlap
         settings = TreatmentSettings(
             depth_mm=base_depth,
-            passes=passes or predictions.default_passes(spec),
+            passes=predictions.default_passes(spec) if passes is None else passes,
             pattern=the_pattern,
             frequency_hz=frequency,
             seed=seed,

@@ -62,7 +62,7 @@ def simulate_plan(
     zones = list(depths)
     settings = TreatmentSettings(
         depth_mm=depths[zones[0]],
-        passes=passes or default_passes(device),
+        passes=default_passes(device) if passes is None else passes,
         pattern=pattern,
         seed=seed,
     )

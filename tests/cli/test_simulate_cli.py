@@ -1,0 +1,206 @@
+"""``microneedling simulate`` end to end, with plots, stored predictions and bad input."""
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from microneedling.cli.main import app
+from microneedling.records.database import Database
+from microneedling.services.predictions import list_predictions
+
+runner = CliRunner()
+
+
+def run(*args: str) -> Any:
+    return runner.invoke(app, list(args))
+
+
+def test_readable_summary_and_plot(tmp_path: Path) -> None:
+    plot = tmp_path / "out" / "prediction.png"
+    result = run(
+        "simulate",
+        "--device",
+        "Dermapen 4",
+        "--depth",
+        "1.0",
+        "--zone",
+        "cheek_left",
+        "--sessions",
+        "3",
+        "--product",
+        "niacinamide",
+        "--plot",
+        str(plot),
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.stdout.split())
+    assert "punctures per session" in text and "redness gone" in text
+    assert "Absorption of niacinamide" in text and "not medical advice" in text
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert plot.stat().st_size > 20_000
+
+
+def test_json_with_custom_molecule_and_per_zone_depths() -> None:
+    result = run(
+        "simulate",
+        "--device",
+        "SkinPen Precision",
+        "--zone-depth",
+        "forehead=0.5",
+        "--zone-depth",
+        "chin=1.5",
+        "--mw",
+        "300",
+        "--logkow",
+        "1.0",
+        "--occluded",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert [z["zone"] for z in summary["zones"]] == ["forehead", "chin"]
+    assert [z["depth_mm"] for z in summary["zones"]] == [0.5, 1.5]
+    assert summary["product"]["occluded"] is True
+    assert summary["zones"][1]["absorption"]["closure_tau_h"] > 20
+
+
+def test_roller_defaults_to_fifteen_passes() -> None:
+    summary = json.loads(
+        run(
+            "simulate",
+            "--device",
+            "Dermaroller MF8",
+            "--depth",
+            "1.5",
+            "--zone",
+            "forehead",
+            "--json",
+        ).stdout
+    )
+    assert summary["zones"][0]["passes"] == 15
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (("--speed", "-5"), "speed_mm_s: -5 must be above 0"),
+        (("--depth", "3.5"), "depth"),
+        (("--depth", "2.8", "--device", "SkinPen Precision"), "beyond SkinPen Precision's range"),
+        (("--zone", "elbow"), "zone: unknown zone 'elbow'"),
+        (("--passes", "0"), "passes: 0 is outside"),
+        (("--device", "Laser 3000"), "simulation device 'Laser 3000'"),
+        (
+            (
+                "--mw",
+                "300",
+            ),
+            "needs both --mw and --logkow",
+        ),
+        (("--product", "unicorn"), "topical product 'unicorn'"),
+        (("--pattern", "zigzag"), "pattern: unknown value 'zigzag'"),
+        (("--zone-depth", "chin"), "zone_depth: 'chin' is not key=value"),
+        (("--devices-file", "/no/such.yaml"), "no such file"),
+    ],
+)
+def test_bad_input_is_refused(args: tuple[str, ...], fragment: str) -> None:
+    base = {"--device": "Dermapen 4", "--depth": "1.0", "--zone": "chin"}
+    given = dict(zip(args[::2], args[1::2], strict=False))
+    merged = [x for k, v in (base | given).items() for x in (k, v)]
+    result = run("simulate", *merged)
+    assert result.exit_code == 2, result.output
+    assert fragment in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_custom_device_file(tmp_path: Path) -> None:
+    path = tmp_path / "devices.yaml"
+    path.write_text(
+        "stamps:\n  - {model: Tiny, needles: 4, grid: [2, 2], pitch_mm: 0.5,\n"
+        "     depth_mm: {min: 0.2, max: 0.5}}\n"
+    )
+    result = run(
+        "simulate",
+        "--devices-file",
+        str(path),
+        "--device",
+        "tiny",
+        "--depth",
+        "0.3",
+        "--zone",
+        "nose",
+        "--json",
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["device"] == "Tiny"
+
+
+Cli = Callable[..., Any]
+
+
+def test_plan_prediction_is_stored(cli: Cli) -> None:
+    for args in (
+        ("patients", "add", "P1", "--birth-year", "1990", "--fitzpatrick", "III"),
+        (
+            "devices",
+            "add",
+            "Dermapen 4",
+            "--kind",
+            "pen",
+            "--needles",
+            "16",
+            "--depth-min",
+            "0.2",
+            "--depth-max",
+            "3.0",
+        ),
+        ("devices", "cartridge", "Dermapen 4", "--lot", "L1", "--expiry", "2099-01-01"),
+        (
+            "assessment",
+            "add",
+            "P1",
+            "--zone",
+            "cheek_left",
+            "--scale",
+            "goodman_baron_qualitative",
+            "--score",
+            "3",
+            "--rater",
+            "Dr A",
+            "--indication",
+            "acne_scars",
+        ),
+        ("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"),
+        (
+            "plan",
+            "create",
+            "P1",
+            "--indication",
+            "acne_scars",
+            "--clinician",
+            "Dr A",
+            "--device",
+            "Dermapen 4",
+        ),
+    ):
+        assert cli(*args).exit_code == 0, args
+    result = cli("simulate", "--plan", "1", "--json")
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout)
+    assert summary["schedule"] == {"sessions": 4, "interval_days": 30}
+    assert summary["stored"]["plan_id"] == 1
+    assert summary["stored"]["model_version"] == summary["model_version"]
+    assert cli("simulate", "--plan", "1", "--no-store", "--json").exit_code == 0
+    refused = cli("simulate", "--plan", "1", "--device", "Dermapen 4")
+    assert refused.exit_code == 2 and "brings its own device" in refused.stderr
+    missing = cli("simulate", "--plan", "9")
+    assert missing.exit_code == 2 and "plan 9 not found" in missing.stderr
+    db = Database.from_url(os.environ["MICRONEEDLING_DATABASE_URL"])
+    with db.reading() as s:
+        stored = list_predictions(s, plan_id=1)
+    db.dispose()
+    assert len(stored) == 1 and stored[0]["summary"]["zones"][0]["zone"] == "cheek_left"
