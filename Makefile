@@ -32,6 +32,7 @@ test: lint
 	exit $$status
 
 bench: $(VENV)/.installed-dev
+	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:
