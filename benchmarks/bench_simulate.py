@@ -1,4 +1,4 @@
-"""Benchmark the simulate part and print its figures: `make bench` or `python benchmarks/bench_simulate.py`.
+"""Benchmark the simulate part and print its figures (`make bench`).
 
 - full face (10 zones), 3 passes of a 16-needle pen: puncture field + injured-area coverage
 - the same coverage computed the naive way (wound disks painted one by one), as a ratio
@@ -63,8 +63,12 @@ def field_and_all_metrics() -> int:
     total = 0
     for zone in FACE:
         field = generate_punctures(PEN, SETTINGS, OUTLINES[zone])
-        zone_injury(field.xy, OUTLINES[zone], wound_radius_mm=RADIUS,
-                    safety_spacing_mm=constant("safety_spacing_mm"))
+        zone_injury(
+            field.xy,
+            OUTLINES[zone],
+            wound_radius_mm=RADIUS,
+            safety_spacing_mm=constant("safety_spacing_mm"),
+        )
         total += len(field)
     return total
 
@@ -72,8 +76,9 @@ def field_and_all_metrics() -> int:
 def main() -> None:
     rows: list[tuple[str, str]] = []
     t, punctures = timed(field_and_coverage)
-    rows.append((f"full face, 3 passes: field + coverage ({punctures:,} punctures)",
-                 f"{t * 1000:.1f} ms"))
+    rows.append(
+        (f"full face, 3 passes: field + coverage ({punctures:,} punctures)", f"{t * 1000:.1f} ms")
+    )
     t, _ = timed(field_and_all_metrics)
     rows.append(("full face: field + coverage + spacing + overlap", f"{t * 1000:.1f} ms"))
 
@@ -81,8 +86,12 @@ def main() -> None:
     field = generate_punctures(PEN, SETTINGS, chin)
     t_fast, fast = timed(lambda: injured_fraction(field.xy, chin, RADIUS, samples=20_000))
     t_naive, naive = timed(lambda: injured_fraction_naive(field.xy, chin, RADIUS, 0.01), 1)
-    rows.append((f"chin coverage, vectorised ({len(field):,} punctures): {fast.fraction:.4f}",
-                 f"{t_fast * 1000:.1f} ms"))
+    rows.append(
+        (
+            f"chin coverage, vectorised ({len(field):,} punctures): {fast.fraction:.4f}",
+            f"{t_fast * 1000:.1f} ms",
+        )
+    )
     rows.append((f"chin coverage, naive raster loop: {naive:.4f}", f"{t_naive * 1000:.0f} ms"))
     rows.append(("naive / vectorised", f"{t_naive / t_fast:,.0f}x"))
 
