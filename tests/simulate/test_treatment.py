@@ -27,6 +27,15 @@ def test_summary_of_a_series() -> None:
     assert cheek["absorption"]["enhancement_ratio"] > 1
     assert "not medical advice" in summary["disclaimer"]
     assert summary["model_version"].startswith("field-")
+    weekly = cheek["weekly"]
+    assert weekly["week"][:3] == [0, 1, 2] and weekly["collagen_pct"][0] == 0.0
+    assert len(weekly["collagen_pct"]) == len(weekly["elastin_pct"]) == len(weekly["week"])
+    hourly = cheek["absorption"]["hourly"]
+    assert hourly["hour"][-1] == 24.0
+    assert hourly["cumulative_ug_cm2"] == sorted(hourly["cumulative_ug_cm2"])
+    histogram = cheek["spacing_histogram"]
+    assert len(histogram["edges_mm"]) == len(histogram["counts"]) + 1
+    assert sum(histogram["counts"]) > 0
 
 
 def test_deep_setting_on_thin_skin_warns() -> None:

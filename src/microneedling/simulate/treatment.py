@@ -15,7 +15,7 @@ from microneedling.core.zones import FacialZone
 from microneedling.simulate import absorption, healing
 from microneedling.simulate.absorption import AbsorptionCourse, ChannelGeometry, Topical
 from microneedling.simulate.constants import constant
-from microneedling.simulate.coverage import ZoneInjury, zone_injury
+from microneedling.simulate.coverage import ZoneInjury, nearest_neighbour_mm, zone_injury
 from microneedling.simulate.depth import DepthReach, depth_reached
 from microneedling.simulate.devices import DeviceSpec
 from microneedling.simulate.geometry import ZoneOutline, zone_outlines
@@ -99,6 +99,8 @@ class ZoneSimulation:
             "elastin_pct_by_week": {
                 w: round(self.course.at(first + 7 * w)["elastin_pct"], 1) for w in REPORT_WEEKS
             },
+            "weekly": self._weekly(),
+            "spacing_histogram": self._spacing_histogram(),
             "collagen_pct_12_weeks_after_last": round(self.course.at(last + 84)["collagen_pct"], 1),
         }
         if self.absorption is not None:
@@ -112,9 +114,37 @@ class ZoneSimulation:
                 "intact_cumulative_ug_cm2": a.intact_cumulative_ug_cm2,
                 "enhancement_ratio": None if not np.isfinite(ratio) else round(ratio, 3),
                 "peak_flux_ug_cm2_h": round(float(a.flux_ug_cm2_h.max()), 4),
+                "hourly": self._hourly(a),
                 "warnings": list(a.warnings),
             }
         return view
+
+    def _weekly(self) -> dict[str, list[float]]:
+        """Collagen, elastin and peak erythema week by week from the first session."""
+        course = self.course
+        start = course.session_days[0]
+        weeks = int((course.days[-1] - start) // 7)
+        edges = start + 7.0 * np.arange(weeks + 1)
+        return {
+            "week": list(range(weeks + 1)),
+            "collagen_pct": [round(course.at(d)["collagen_pct"], 2) for d in edges],
+            "elastin_pct": [round(course.at(d)["elastin_pct"], 2) for d in edges],
+        }
+
+    def _spacing_histogram(self) -> dict[str, list[float]]:
+        """Nearest-neighbour spacing of a sample of punctures, 0.02 mm bins up to 0.5 mm."""
+        spacing = nearest_neighbour_mm(self.field.xy, at_most=5_000, seed=self.settings.seed)
+        counts, edges = np.histogram(spacing[np.isfinite(spacing)], bins=np.arange(0, 0.52, 0.02))
+        return {"edges_mm": [round(e, 2) for e in edges.tolist()], "counts": counts.tolist()}
+
+    @staticmethod
+    def _hourly(a: AbsorptionCourse) -> dict[str, list[float]]:
+        hours = np.arange(0.0, float(a.hours[-1]) + 1e-9, 1.0)
+        return {
+            "hour": hours.tolist(),
+            "flux_ug_cm2_h": np.interp(hours, a.hours, a.flux_ug_cm2_h).round(5).tolist(),
+            "cumulative_ug_cm2": np.interp(hours, a.hours, a.cumulative_ug_cm2).round(5).tolist(),
+        }
 
 
 def _round(value: float | None) -> float | None:
