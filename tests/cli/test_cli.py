@@ -1,84 +1,14 @@
 """The command line end to end, on a real database: readable output, JSON, and clear errors."""
 
 import json
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from microneedling.cli.main import app
 from microneedling.records.database import DATABASE_URL_ENV
-
-Cli = Callable[..., Any]
-
-
-def ok(result: Any) -> Any:
-    assert result.exit_code == 0, result.output
-    return result
-
-
-def refused(result: Any, *fragments: str) -> str:
-    """Exit code 2, one 'error:' line naming the problem, no traceback."""
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output
-    message = result.stderr
-    for fragment in fragments:
-        assert fragment in message, message
-    return str(message)
-
-
-@pytest.fixture
-def clinic(cli: Cli, tmp_path: Path) -> Cli:
-    ok(
-        cli(
-            "patients",
-            "add",
-            "P1",
-            "--birth-year",
-            "1990",
-            "--fitzpatrick",
-            "III",
-            "--history",
-            "acne=resolved",
-        )
-    )
-    ok(
-        cli(
-            "devices",
-            "add",
-            "Pen16",
-            "--kind",
-            "pen",
-            "--needles",
-            "16",
-            "--depth-min",
-            "0.2",
-            "--depth-max",
-            "3.0",
-        )
-    )
-    ok(cli("devices", "cartridge", "Pen16", "--lot", "L1", "--expiry", "2099-01-01"))
-    for zone, grade in (("cheek_left", "3"), ("cheek_right", "2")):
-        ok(
-            cli(
-                "assessment",
-                "add",
-                "P1",
-                "--zone",
-                zone,
-                "--scale",
-                "goodman_baron_qualitative",
-                "--score",
-                grade,
-                "--rater",
-                "Dr A",
-                "--indication",
-                "acne_scars",
-            )
-        )
-    return cli
+from tests.cli.conftest import Cli, ok, refused
 
 
 def test_help_for_every_command() -> None:
@@ -136,7 +66,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
             "--clinician",
             "Dr A",
             "--device",
-            "Pen16",
+            "Dermapen 4",
         )
     )
     assert "cheek_left" in created.stdout and "not medical advice" in created.stdout
@@ -348,7 +278,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
             ("depth_max_mm:",),
         ),
         (
-            ("devices", "cartridge", "Pen16", "--lot", "L2", "--expiry", "soon"),
+            ("devices", "cartridge", "Dermapen 4", "--lot", "L2", "--expiry", "soon"),
             ("expiry: 'soon' is not a date",),
         ),
         (("session", "start", "42", "--clinician", "x"), ("plan 42 not found",)),

@@ -2,7 +2,6 @@
 
 import json
 import os
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from typer.testing import CliRunner
 from microneedling.cli.main import app
 from microneedling.records.database import Database
 from microneedling.services.predictions import list_predictions
+from tests.cli.conftest import Cli, ok
 
 runner = CliRunner()
 
@@ -139,43 +139,11 @@ def test_custom_device_file(tmp_path: Path) -> None:
     assert json.loads(result.stdout)["device"] == "Tiny"
 
 
-Cli = Callable[..., Any]
-
-
-def test_plan_prediction_is_stored(cli: Cli) -> None:
-    for args in (
-        ("patients", "add", "P1", "--birth-year", "1990", "--fitzpatrick", "III"),
-        (
-            "devices",
-            "add",
-            "Dermapen 4",
-            "--kind",
-            "pen",
-            "--needles",
-            "16",
-            "--depth-min",
-            "0.2",
-            "--depth-max",
-            "3.0",
-        ),
-        ("devices", "cartridge", "Dermapen 4", "--lot", "L1", "--expiry", "2099-01-01"),
-        (
-            "assessment",
-            "add",
-            "P1",
-            "--zone",
-            "cheek_left",
-            "--scale",
-            "goodman_baron_qualitative",
-            "--score",
-            "3",
-            "--rater",
-            "Dr A",
-            "--indication",
-            "acne_scars",
-        ),
-        ("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"),
-        (
+def test_plan_prediction_is_stored(clinic: Cli) -> None:
+    cli = clinic
+    ok(cli("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"))
+    ok(
+        cli(
             "plan",
             "create",
             "P1",
@@ -185,9 +153,8 @@ def test_plan_prediction_is_stored(cli: Cli) -> None:
             "Dr A",
             "--device",
             "Dermapen 4",
-        ),
-    ):
-        assert cli(*args).exit_code == 0, args
+        )
+    )
     result = cli("simulate", "--plan", "1", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
