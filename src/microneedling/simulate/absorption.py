@@ -122,7 +122,8 @@ class AbsorptionCourse:
 
 def _exposure_cm(t: Array, kp: float, p_channel: float, tau: float) -> Array:
     """Integral of the total permeability over time: kp t + P tau (1 - exp(-t / tau))."""
-    return kp * t + p_channel * tau * -np.expm1(-t / tau)
+    exposure: Array = kp * t - p_channel * tau * np.expm1(-t / tau)
+    return exposure
 
 
 def absorption_course(
