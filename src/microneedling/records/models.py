@@ -289,3 +289,41 @@ class Prediction(Base):
     inputs: Mapped[dict[str, Any]]
     summary: Mapped[dict[str, Any]]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Photo(Base):
+    """A face photo, stored once by content hash beside the database and never overwritten."""
+
+    __tablename__ = "photo"
+    __table_args__ = (UniqueConstraint("patient_id", "sha256"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"))
+    view: Mapped[str] = mapped_column(String(16))
+    sha256: Mapped[str] = mapped_column(String(64))
+    stored_path: Mapped[str] = mapped_column(String(512))
+    original_name: Mapped[str] = mapped_column(String(255))
+    width: Mapped[int]
+    height: Mapped[int]
+    taken_on: Mapped[date] = mapped_column(Date)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    analyses: Mapped[list[PhotoAnalysisRecord]] = relationship(
+        back_populates="photo", order_by="PhotoAnalysisRecord.id"
+    )
+
+
+class PhotoAnalysisRecord(Base):
+    """Per-zone metrics of one photo, with quality checks and the analysis version."""
+
+    __tablename__ = "photo_analysis"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    photo_id: Mapped[int] = mapped_column(ForeignKey("photo.id"), index=True)
+    version: Mapped[str] = mapped_column(String(64))
+    quality_ok: Mapped[bool]
+    summary: Mapped[dict[str, Any]]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    photo: Mapped[Photo] = relationship(back_populates="analyses")

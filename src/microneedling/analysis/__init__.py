@@ -1,0 +1,1 @@
+"""Measure the skin from standardized face photos: landmarks, zones, metrics, comparison."""

@@ -1,0 +1,231 @@
+"""Synthetic face photos with planted features of known size, for testing and the sample series.
+
+The base is a real face that ships inside scikit-image: ``skimage.data.astronaut()``, the NASA
+portrait of Eileen Collins (public domain, a work of the US government), enlarged 4x. Features
+are planted in CIELAB inside zones found by the same landmark model the analysis uses:
+
+- a redness patch: a* raised by a known amount over a disk of known radius;
+- pores: dark Gaussian spots of known count, radius and depth;
+- wrinkles: dark Gaussian lines of known count, length, depth and angle;
+- texture: band-limited noise of known amplitude (L*).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+from skimage import data
+from skimage.color import lab2rgb, rgb2lab
+
+from microneedling.analysis.images import write_png
+from microneedling.analysis.landmarks import Landmarks, detect_landmarks
+from microneedling.analysis.zones import ZoneMap, zone_map
+from microneedling.core.zones import FacialZone
+
+BASE_SCALE = 4
+LICENCE = "skimage.data.astronaut(): NASA photograph of Eileen Collins, public domain"
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What to plant; lengths and radii in mm, depths in L*, redness in a*."""
+
+    redness_zone: FacialZone | None = FacialZone.CHEEK_LEFT
+    redness_delta_a: float = 0.0
+    redness_radius_mm: float = 12.0
+    pore_zone: FacialZone = FacialZone.CHEEK_RIGHT
+    pore_count: int = 0
+    pore_radius_mm: float = 0.8
+    pore_depth_l: float = 12.0
+    wrinkle_zone: FacialZone = FacialZone.FOREHEAD
+    wrinkle_count: int = 0
+    wrinkle_length_mm: float = 20.0
+    wrinkle_depth_l: float = 10.0
+    wrinkle_width_mm: float = 0.6
+    wrinkle_angle_deg: float = 0.0
+    texture_zone: FacialZone = FacialZone.CHIN
+    texture_l: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class SyntheticPhoto:
+    rgb: NDArray[np.uint8]
+    plan: Plan
+    mm_per_px: float
+    truth: dict[str, Any] = field(default_factory=dict)
+
+
+@cache
+def base_face() -> tuple[NDArray[np.uint8], Landmarks, ZoneMap]:
+    """The enlarged astronaut portrait, its landmarks and its zones (computed once)."""
+    small = data.astronaut()
+    size = (small.shape[1] * BASE_SCALE, small.shape[0] * BASE_SCALE)
+    rgb = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+    landmarks = detect_landmarks(rgb)
+    zones = zone_map(landmarks, rgb.shape, lab=rgb2lab(rgb))
+    return rgb, landmarks, zones
+
+
+def _zone_points(
+    zones: ZoneMap, zone: FacialZone, n: int, margin_px: int, rng: np.random.Generator
+) -> NDArray[np.float64]:
+    """``n`` random (x, y) full-image points inside the zone, away from its edge."""
+    mask = zones.mask(zone).astype(np.uint8)
+    if margin_px > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1,) * 2)
+        mask = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
+    ys, xs = np.nonzero(mask)
+    if len(ys) == 0:
+        raise ValueError(f"no room in {zone} for the planted features")
+    pick = rng.choice(len(ys), size=n, replace=len(ys) < n)
+    points: NDArray[np.float64] = np.column_stack([xs[pick], ys[pick]]).astype(np.float64)
+    return points + np.asarray(zones.origin, dtype=np.float64)
+
+
+def _spread_points(
+    zones: ZoneMap,
+    zone: FacialZone,
+    n: int,
+    margin_px: int,
+    spacing_px: float,
+    rng: np.random.Generator,
+) -> NDArray[np.float64]:
+    """Like _zone_points, but at least ``spacing_px`` apart (so planted spots stay separate)."""
+    candidates = _zone_points(zones, zone, 40 * max(n, 1), margin_px, rng)
+    chosen: list[NDArray[np.float64]] = []
+    for point in candidates:
+        if all(np.hypot(*(point - c)) >= spacing_px for c in chosen):
+            chosen.append(point)
+            if len(chosen) == n:
+                break
+    if len(chosen) < n:
+        raise ValueError(f"{zone} cannot hold {n} spots {spacing_px:.0f} px apart")
+    return np.array(chosen)
+
+
+def make_photo(plan: Plan) -> SyntheticPhoto:
+    """Plant the features of ``plan`` on the base face; the truth records what was planted."""
+    rgb, _, zones = base_face()
+    rng = np.random.default_rng(plan.seed)
+    px = zones.mm_per_px
+    ox, oy = zones.origin
+    h, w = zones.labels.shape
+    lab = rgb2lab(rgb[oy : oy + h, ox : ox + w])  # only the face box changes
+    lightness = lab[..., 0]
+    truth: dict[str, Any] = {"mm_per_px": px, "licence": LICENCE}
+    yy, xx = np.mgrid[0:h, 0:w]
+    xx, yy = xx + ox, yy + oy
+
+    if plan.redness_zone is not None and plan.redness_delta_a:
+        radius = plan.redness_radius_mm / px
+        ((cx, cy),) = _zone_points(zones, plan.redness_zone, 1, int(radius) + 2, rng)
+        disk = (xx - cx) ** 2 + (yy - cy) ** 2 <= radius**2
+        lab[..., 1][disk] += plan.redness_delta_a
+        truth["redness"] = {
+            "zone": plan.redness_zone.value,
+            "delta_a": plan.redness_delta_a,
+            "centre_px": [cx, cy],
+            "radius_px": radius,
+            "area_cm2": float(disk.sum()) * px**2 / 100,
+        }
+
+    if plan.pore_count:
+        sigma = plan.pore_radius_mm / px / np.sqrt(2)
+        centres = _spread_points(
+            zones, plan.pore_zone, plan.pore_count, int(4 * sigma) + 2, 8 * sigma, rng
+        )
+        dips = np.zeros((h, w))
+        for cx, cy in centres - (ox, oy):
+            x0, x1 = int(cx - 4 * sigma), int(cx + 4 * sigma) + 1
+            y0, y1 = int(cy - 4 * sigma), int(cy + 4 * sigma) + 1
+            gx, gy = np.meshgrid(np.arange(x0, x1), np.arange(y0, y1))
+            dips[y0:y1, x0:x1] += np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * sigma**2))
+        lightness -= plan.pore_depth_l * dips
+        truth["pores"] = {
+            "zone": plan.pore_zone.value,
+            "count": plan.pore_count,
+            "radius_mm": plan.pore_radius_mm,
+            "depth_l": plan.pore_depth_l,
+            "centres_px": centres.tolist(),
+        }
+
+    if plan.wrinkle_count:
+        half = plan.wrinkle_length_mm / px / 2
+        angle = np.radians(plan.wrinkle_angle_deg)
+        direction = np.array([np.cos(angle), -np.sin(angle)])
+        width = plan.wrinkle_width_mm / px
+        inside = zones.mask(plan.wrinkle_zone)
+        margin = int(3 * width) + 2
+
+        def fits(centre: NDArray[np.float64]) -> bool:
+            for t in np.linspace(-1, 1, 9):
+                x, y = np.round(centre + t * half * direction - (ox, oy)).astype(int)
+                if not (0 <= y < h and 0 <= x < w and inside[y, x]):
+                    return False
+            return True
+
+        candidates = [
+            c for c in _zone_points(zones, plan.wrinkle_zone, 4000, margin, rng) if fits(c)
+        ]
+        centres_list: list[NDArray[np.float64]] = []
+        for c in candidates:
+            if all(
+                abs(float((c - d) @ np.array([-direction[1], direction[0]]))) > 6 * width
+                or np.hypot(*(c - d)) > 2 * half + 6 * width
+                for d in centres_list
+            ):
+                centres_list.append(c)
+            if len(centres_list) == plan.wrinkle_count:
+                break
+        if len(centres_list) < plan.wrinkle_count:
+            raise ValueError(f"{plan.wrinkle_zone} cannot hold {plan.wrinkle_count} lines")
+        centres = np.array(centres_list)
+        canvas = np.zeros((h, w), dtype=np.float32)
+        for centre in centres - (ox, oy):
+            a = np.round(centre - half * direction).astype(int)
+            b = np.round(centre + half * direction).astype(int)
+            cv2.line(canvas, tuple(a.tolist()), tuple(b.tolist()), 1.0, 1, cv2.LINE_AA)
+        profile = cv2.GaussianBlur(canvas, (0, 0), width / 2)
+        peak = cv2.GaussianBlur(np.pad(np.ones((1, 41), np.float32), 20), (0, 0), width / 2)
+        lightness -= plan.wrinkle_depth_l * profile / float(peak.max())
+        truth["wrinkles"] = {
+            "zone": plan.wrinkle_zone.value,
+            "count": plan.wrinkle_count,
+            "length_mm": plan.wrinkle_length_mm,
+            "total_length_mm": plan.wrinkle_count * plan.wrinkle_length_mm,
+            "angle_deg": plan.wrinkle_angle_deg,
+        }
+
+    if plan.texture_l:
+        noise = rng.normal(0, 1, (h, w)).astype(np.float32)
+        noise = cv2.GaussianBlur(noise, (0, 0), max(0.3 / px, 0.7))
+        noise *= plan.texture_l / noise.std()
+        mask = zones.mask(plan.texture_zone)
+        lightness[mask] += noise[mask]
+        truth["texture"] = {"zone": plan.texture_zone.value, "amplitude_l": plan.texture_l}
+
+    out = rgb.copy()
+    out[oy : oy + h, ox : ox + w] = (np.clip(lab2rgb(lab), 0, 1) * 255 + 0.5).astype(np.uint8)
+    return SyntheticPhoto(out, plan, px, truth)
+
+
+SAMPLE_SERIES: tuple[tuple[str, Plan], ...] = (
+    ("baseline", Plan(redness_delta_a=4, pore_count=60, wrinkle_count=5, texture_l=3, seed=1)),
+    ("week-01", Plan(redness_delta_a=14, pore_count=55, wrinkle_count=5, texture_l=3, seed=1)),
+    ("week-12", Plan(redness_delta_a=2, pore_count=35, wrinkle_count=3, texture_l=1.5, seed=1)),
+)
+
+
+def write_sample_series(directory: Path) -> list[Path]:
+    """Write the bundled sample photos (baseline, one week after, twelve weeks after)."""
+    return [
+        write_png(make_photo(plan).rgb, directory / f"sample-{name}.png")
+        for name, plan in SAMPLE_SERIES
+    ]

@@ -1,0 +1,168 @@
+"""Zone masks from the landmarks: the foundation's facial zones, without eyes, brows, lips or hair.
+
+Pixels of the face oval are placed in a face frame (u along the eye line towards the subject's left,
+v down, both in units of the inter-pupillary distance d) and assigned by anatomical rules: above the
+brows forehead, between them glabella, around each eye periorbital, the nose hull nose, around the
+lips perioral, below them chin, the lateral lower face jawline, the rest of the mid-face cheeks.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+from microneedling.analysis.landmarks import LEFT_IRIS, NOSE_TIP, RIGHT_IRIS, Landmarks
+from microneedling.core.zones import FacialZone
+
+ANALYSED_ZONES: tuple[FacialZone, ...] = tuple(z for z in FacialZone if z is not FacialZone.NECK)
+MOUTH_CORNERS = (61, 291)
+CHIN = 152
+ADULT_IPD_MM = 63.36  # Dodgson NA. Variation and extrema of human interpupillary distance. 2004.
+NONE = -1
+HAIR_DELTA_E = 20.0  # CIE76 distance from mid-face skin beyond which forehead pixels are hair
+
+
+@cache
+def _feature_indices() -> dict[str, tuple[int, ...]]:
+    from mediapipe.python.solutions import face_mesh_connections as c
+
+    def points(*sets: frozenset[tuple[int, int]]) -> tuple[int, ...]:
+        return tuple(sorted({i for s in sets for edge in s for i in edge}))
+
+    return {
+        "oval": points(c.FACEMESH_FACE_OVAL),
+        "left_eye": points(c.FACEMESH_LEFT_EYE),
+        "right_eye": points(c.FACEMESH_RIGHT_EYE),
+        "brows": points(c.FACEMESH_LEFT_EYEBROW, c.FACEMESH_RIGHT_EYEBROW),
+        "left_brow": points(c.FACEMESH_LEFT_EYEBROW),
+        "right_brow": points(c.FACEMESH_RIGHT_EYEBROW),
+        "lips": points(c.FACEMESH_LIPS),
+        "nose": points(c.FACEMESH_NOSE),
+    }
+
+
+@dataclass(frozen=True)
+class ZoneMap:
+    """A label image over the face's bounding box: ``labels[y, x]`` indexes ANALYSED_ZONES."""
+
+    labels: NDArray[np.int8]
+    origin: tuple[int, int]  # (x0, y0) of the box in the full image
+    mm_per_px: float
+    scale_source: str
+
+    def mask(self, zone: FacialZone) -> NDArray[np.bool_]:
+        return self.labels == ANALYSED_ZONES.index(zone)
+
+    def crop(self, image: NDArray[np.generic]) -> NDArray[np.generic]:
+        x0, y0 = self.origin
+        h, w = self.labels.shape
+        return image[y0 : y0 + h, x0 : x0 + w]
+
+    def area_cm2(self, zone: FacialZone) -> float:
+        return float(self.mask(zone).sum()) * self.mm_per_px**2 / 100.0
+
+    def zones_present(self) -> list[FacialZone]:
+        present = set(np.unique(self.labels).tolist()) - {NONE}
+        return [z for i, z in enumerate(ANALYSED_ZONES) if i in present]
+
+
+def _hull_mask(
+    shape: tuple[int, ...], pts: NDArray[np.float64], dilate_px: int = 0
+) -> NDArray[np.bool_]:
+    mask = np.zeros(shape, dtype=np.uint8)
+    hull = cv2.convexHull(np.round(pts).astype(np.int32))
+    cv2.fillConvexPoly(mask, hull, 1)
+    if dilate_px > 0:
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate_px + 1,) * 2)
+        mask = cv2.dilate(mask, kernel)
+    return mask.astype(bool)
+
+
+def zone_map(
+    landmarks: Landmarks,
+    image_shape: tuple[int, ...],
+    *,
+    mm_per_px: float | None = None,
+    lab: NDArray[np.floating[Any]] | None = None,
+) -> ZoneMap:
+    """Label every skin pixel of the face with its zone; the scale comes from the pupils."""
+    idx = _feature_indices()
+    xy = landmarks.xy
+    height, width = image_shape[:2]
+    oval = xy[list(idx["oval"])]
+    x0, y0 = np.maximum(np.floor(oval.min(axis=0)).astype(int), 0)
+    x1 = min(int(np.ceil(oval[:, 0].max())) + 1, width)
+    y1 = min(int(np.ceil(oval[:, 1].max())) + 1, height)
+    shape = (y1 - y0, x1 - x0)
+    local = xy - [x0, y0]
+    d = landmarks.interpupillary_px
+
+    right, left = local[RIGHT_IRIS], local[LEFT_IRIS]
+    centre = (right + left) / 2
+    u_axis = (left - right) / np.linalg.norm(left - right)
+    v_axis = np.array([-u_axis[1], u_axis[0]])  # down the face
+
+    def uv(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        return (p - centre) @ np.column_stack([u_axis, v_axis]) / d
+
+    gy, gx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
+    u = ((gx - centre[0]) * u_axis[0] + (gy - centre[1]) * u_axis[1]) / d
+    v = ((gx - centre[0]) * v_axis[0] + (gy - centre[1]) * v_axis[1]) / d
+
+    face = _hull_mask(shape, local[list(idx["oval"])])
+    pad = max(int(0.04 * d), 1)
+    excluded = (
+        _hull_mask(shape, local[list(idx["left_eye"])], pad)
+        | _hull_mask(shape, local[list(idx["right_eye"])], pad)
+        | _hull_mask(shape, local[list(idx["left_brow"])], pad)
+        | _hull_mask(shape, local[list(idx["right_brow"])], pad)
+        | _hull_mask(shape, local[list(idx["lips"])], pad)
+    )
+    skin = face & ~excluded
+    hairline = np.zeros(shape, dtype=bool)
+    if lab is not None:
+        crop = lab[y0:y1, x0:x1]
+        skin &= crop[..., 0] > np.median(crop[..., 0][skin]) - 30.0  # deep shadow, dark hair
+        mid_face = skin & (v > 0.3) & (v < 0.9)
+        if mid_face.any():  # hair over the forehead differs in colour from mid-face skin
+            reference = np.median(crop[mid_face], axis=0)
+            hairline = np.linalg.norm(crop - reference, axis=-1) > HAIR_DELTA_E
+
+    brows = uv(local[list(idx["brows"])])
+    brow_top, brow_bottom = brows[:, 1].min(), brows[:, 1].max()
+    mouth_v = uv(local[list(MOUTH_CORNERS)])[:, 1].mean()
+    nose_v = uv(local[[NOSE_TIP]])[0, 1]
+    nose = _hull_mask(shape, local[list(idx["nose"])])
+    perioral = _hull_mask(shape, local[list(idx["lips"])], int(0.18 * d)) & (v > nose_v + 0.12)
+
+    labels = np.full(shape, NONE, dtype=np.int8)
+    side_left = u > 0
+
+    def put(zone: FacialZone, where: NDArray[np.bool_]) -> None:
+        free = where & skin & (labels == NONE)
+        labels[free] = ANALYSED_ZONES.index(zone)
+
+    glabella = (np.abs(u) < 0.22) & (v > brow_top - 0.12) & (v < -0.05)
+    put(FacialZone.GLABELLA, glabella & ~nose & ~hairline)
+    put(FacialZone.FOREHEAD, (v < brow_top - 0.02) & ~hairline)
+    put(FacialZone.NOSE, nose)
+    eye_band = (v > brow_bottom - 0.05) & (v < 0.3) & (np.abs(u) > 0.22) & (np.abs(u) < 0.95)
+    put(FacialZone.PERIORBITAL_LEFT, eye_band & side_left)
+    put(FacialZone.PERIORBITAL_RIGHT, eye_band & ~side_left)
+    put(FacialZone.PERIORAL, perioral)
+    put(FacialZone.CHIN, (v > mouth_v + 0.2) & (np.abs(u) < 0.5))
+    put(FacialZone.JAWLINE, (v > mouth_v + 0.05) & (np.abs(u) >= 0.45))
+    cheeks = (v >= 0.3) & (v < mouth_v + 0.2)
+    put(FacialZone.CHEEK_LEFT, cheeks & side_left)
+    put(FacialZone.CHEEK_RIGHT, cheeks & ~side_left)
+
+    if mm_per_px is None:
+        mm_per_px, source = ADULT_IPD_MM / d, "interpupillary distance (adult mean 63.36 mm)"
+    else:
+        source = "given"
+    return ZoneMap(labels, (int(x0), int(y0)), float(mm_per_px), source)

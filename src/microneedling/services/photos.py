@@ -1,0 +1,167 @@
+"""Photos of a patient: content-addressed storage, their analyses, and the trend over a plan."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from microneedling.analysis.images import Photo
+from microneedling.core.errors import ValidationError
+from microneedling.records import models
+from microneedling.records.database import data_dir
+from microneedling.services.lookups import by_id, patient_by_code
+from microneedling.services.views import record
+
+PHOTO_DIR_ENV = "MICRONEEDLING_PHOTO_DIR"
+VIEWS = ("front", "left45", "right45")
+
+
+def photo_dir() -> Path:
+    return Path(os.environ.get(PHOTO_DIR_ENV) or data_dir() / "photos")
+
+
+def _store_bytes(data: bytes, sha256: str, suffix: str) -> Path:
+    """Write once under photos/ab/abcdef...; an existing file with that hash is kept as it is."""
+    target = photo_dir() / sha256[:2] / f"{sha256}{suffix}"
+    if target.exists():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
+        handle.write(data)
+        temporary = Path(handle.name)
+    os.replace(temporary, target)
+    return target
+
+
+def store_photo(
+    db: Session,
+    *,
+    patient_code: str,
+    photo: Photo,
+    data: bytes,
+    original_name: str,
+    view: str = "front",
+    session_id: int | None = None,
+    taken_on: date | None = None,
+) -> models.Photo:
+    """Link a decoded photo to a patient (and session); the same photo twice is stored once."""
+    patient = patient_by_code(db, patient_code)
+    if view not in VIEWS:
+        raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
+    if session_id is not None:
+        treatment = by_id(db, models.TreatmentSession, session_id, "session")
+        if treatment.plan.patient_id != patient.id:
+            raise ValidationError("session_id", f"session {session_id} is not {patient_code}'s")
+    existing = db.scalar(
+        select(models.Photo).where(
+            models.Photo.patient_id == patient.id, models.Photo.sha256 == photo.sha256
+        )
+    )
+    if existing is not None:
+        return existing
+    suffix = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "TIFF": ".tif"}[photo.format]
+    path = _store_bytes(data, photo.sha256, suffix)
+    row = models.Photo(
+        patient_id=patient.id,
+        session_id=session_id,
+        view=view,
+        sha256=photo.sha256,
+        stored_path=str(path),
+        original_name=original_name[:255],
+        width=int(photo.rgb.shape[1]),
+        height=int(photo.rgb.shape[0]),
+        taken_on=taken_on or date.today(),
+    )
+    db.add(row)
+    db.flush()
+    return row
+
+
+def record_analysis(db: Session, photo: models.Photo, summary: dict[str, Any]) -> dict[str, Any]:
+    row = models.PhotoAnalysisRecord(
+        photo_id=photo.id,
+        version=summary["version"],
+        quality_ok=summary["quality"]["ok"],
+        summary=summary,
+    )
+    db.add(row)
+    db.flush()
+    return record(row, exclude=("summary",)) | {"photo_id": photo.id}
+
+
+def _prediction_for(
+    db: Session, patient: models.Patient
+) -> tuple[models.Prediction | None, date | None]:
+    """The newest stored plan prediction of the patient's newest plan, and the plan's start."""
+    if not patient.plans:
+        return None, None
+    plan = patient.plans[-1]
+    prediction = db.scalar(
+        select(models.Prediction)
+        .where(models.Prediction.plan_id == plan.id)
+        .order_by(models.Prediction.id.desc())
+        .limit(1)
+    )
+    start = plan.sessions[0].scheduled_for if plan.sessions else None
+    return prediction, start
+
+
+def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, Any]:
+    """Every analysed photo of the patient in date order, per zone, beside the predicted course."""
+    patient = patient_by_code(db, patient_code)
+    photos = db.scalars(
+        select(models.Photo)
+        .where(models.Photo.patient_id == patient.id, models.Photo.view == view)
+        .order_by(models.Photo.taken_on, models.Photo.id)
+    ).all()
+    prediction, start = _prediction_for(db, patient)
+    predicted_zones = {}
+    if prediction is not None:
+        predicted_zones = {z["zone"]: z for z in prediction.summary["zones"]}
+    points = []
+    for photo in photos:
+        if not photo.analyses:
+            continue
+        summary = photo.analyses[-1].summary
+        day = (photo.taken_on - start).days if start else None
+        zones = []
+        for zone in summary["zones"]:
+            entry = {
+                k: zone[k]
+                for k in (
+                    "zone",
+                    "a_star",
+                    "red_area_fraction",
+                    "roughness_l",
+                    "pores_per_cm2",
+                    "wrinkle_length_mm_per_cm2",
+                )
+            }
+            predicted = predicted_zones.get(zone["zone"])
+            if predicted is not None and day is not None and day >= 0:
+                weekly = predicted["weekly"]
+                week = min(day // 7, weekly["week"][-1])
+                entry["predicted_collagen_pct"] = weekly["collagen_pct"][week]
+            zones.append(entry)
+        points.append(
+            {
+                "photo_id": photo.id,
+                "taken_on": photo.taken_on.isoformat(),
+                "day": day,
+                "quality_ok": summary["quality"]["ok"],
+                "zones": zones,
+            }
+        )
+    return {
+        "patient": patient.code,
+        "view": view,
+        "start": start.isoformat() if start else None,
+        "prediction_id": prediction.id if prediction else None,
+        "points": points,
+    }
