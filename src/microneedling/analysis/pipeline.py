@@ -142,7 +142,7 @@ def analyze(
     grey_box: tuple[int, int, int, int] | None = None,
     field_name: str = "photo",
 ) -> PhotoAnalysis:
-    """Measure every zone of one photo; ``zones_from`` takes zones from other (aligned) landmarks."""
+    """Measure every zone of one photo; ``zones_from`` takes zones from aligned landmarks."""
     settings = analysis_settings()
     timings = Timings()
     with timings.stage("landmarks"):
@@ -251,6 +251,7 @@ def analyze(
                 work_mm,
                 radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
                 min_contrast=m.scar_min_contrast_l.value,
+                exclude=spots.centres_px,
             )
         wrinkle_map |= lines.skeleton
         all_pores.append(spots.centres_px)

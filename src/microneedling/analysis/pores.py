@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 from skimage.feature import blob_log
 
 
@@ -30,6 +31,7 @@ def dark_spots(
     *,
     radius_mm: tuple[float, float],
     min_contrast: float,
+    exclude: NDArray[np.float64] | None = None,
 ) -> Spots:
     """Dark blobs of the given radius range inside ``mask`` (Lindeberg 1998)."""
     r_min = max(radius_mm[0] / mm_per_px, 1.0)
@@ -53,8 +55,24 @@ def dark_spots(
     if len(blobs) == 0:
         return Spots(0, 0.0, 0.0, 0.0, np.empty((0, 2)), np.empty(0))
     centres = blobs[:, :2] + [y0, x0]
+    radii = blobs[:, 2] * np.sqrt(2)
     inside = mask[centres[:, 0].astype(int), centres[:, 1].astype(int)]
-    centres, radii = centres[inside], blobs[inside, 2] * np.sqrt(2)
+    # A spot must be dark over its whole disk, not just a smaller spot inside a large blob.
+    depth = np.array(
+        [
+            darkness[
+                max(int(y - y0 - r), 0) : int(y - y0 + r) + 1,
+                max(int(x - x0 - r), 0) : int(x - x0 + r) + 1,
+            ].mean()
+            for (y, x), r in zip(centres, np.maximum(radii, 1.0), strict=True)
+        ]
+    )
+    keep = inside & (depth >= min_contrast / 2.0)
+    if exclude is not None and len(exclude) and keep.any():
+        # A larger spot centred on a smaller one already found is that spot at a coarser scale.
+        distance, _ = cKDTree(exclude).query(centres)
+        keep &= distance > radii / 2
+    centres, radii = centres[keep], radii[keep]
     areas = np.pi * (radii * mm_per_px) ** 2
     count = len(radii)
     return Spots(

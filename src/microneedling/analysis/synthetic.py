@@ -26,6 +26,7 @@ from skimage.color import lab2rgb, rgb2lab
 from microneedling.analysis.images import write_png
 from microneedling.analysis.landmarks import Landmarks, detect_landmarks
 from microneedling.analysis.zones import ZoneMap, zone_map
+from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 
 BASE_SCALE = 4
@@ -45,7 +46,7 @@ class Plan:
     pore_depth_l: float = 12.0
     wrinkle_zone: FacialZone = FacialZone.FOREHEAD
     wrinkle_count: int = 0
-    wrinkle_length_mm: float = 20.0
+    wrinkle_length_mm: float = 15.0
     wrinkle_depth_l: float = 10.0
     wrinkle_width_mm: float = 0.6
     wrinkle_angle_deg: float = 0.0
@@ -83,7 +84,7 @@ def _zone_points(
         mask = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
     ys, xs = np.nonzero(mask)
     if len(ys) == 0:
-        raise ValueError(f"no room in {zone} for the planted features")
+        raise ValidationError("plan", f"no room in {zone} for the planted features")
     pick = rng.choice(len(ys), size=n, replace=len(ys) < n)
     points: NDArray[np.float64] = np.column_stack([xs[pick], ys[pick]]).astype(np.float64)
     return points + np.asarray(zones.origin, dtype=np.float64)
@@ -106,7 +107,7 @@ def _spread_points(
             if len(chosen) == n:
                 break
     if len(chosen) < n:
-        raise ValueError(f"{zone} cannot hold {n} spots {spacing_px:.0f} px apart")
+        raise ValidationError("plan", f"{zone} cannot hold {n} spots {spacing_px:.0f} px apart")
     return np.array(chosen)
 
 
@@ -185,7 +186,9 @@ def make_photo(plan: Plan) -> SyntheticPhoto:
             if len(centres_list) == plan.wrinkle_count:
                 break
         if len(centres_list) < plan.wrinkle_count:
-            raise ValueError(f"{plan.wrinkle_zone} cannot hold {plan.wrinkle_count} lines")
+            raise ValidationError(
+                "plan", f"{plan.wrinkle_zone} cannot hold {plan.wrinkle_count} lines"
+            )
         centres = np.array(centres_list)
         canvas = np.zeros((h, w), dtype=np.float32)
         for centre in centres - (ox, oy):
@@ -217,9 +220,9 @@ def make_photo(plan: Plan) -> SyntheticPhoto:
 
 
 SAMPLE_SERIES: tuple[tuple[str, Plan], ...] = (
-    ("baseline", Plan(redness_delta_a=4, pore_count=60, wrinkle_count=5, texture_l=3, seed=1)),
-    ("week-01", Plan(redness_delta_a=14, pore_count=55, wrinkle_count=5, texture_l=3, seed=1)),
-    ("week-12", Plan(redness_delta_a=2, pore_count=35, wrinkle_count=3, texture_l=1.5, seed=1)),
+    ("baseline", Plan(redness_delta_a=4, pore_count=40, wrinkle_count=5, texture_l=2, seed=1)),
+    ("week-01", Plan(redness_delta_a=14, pore_count=36, wrinkle_count=5, texture_l=2, seed=1)),
+    ("week-12", Plan(redness_delta_a=2, pore_count=22, wrinkle_count=3, texture_l=1, seed=1)),
 )
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 import typer
 
 from microneedling import DISCLAIMER, __version__
-from microneedling.cli import assessment, db, devices, patients, plan, screening, session
+from microneedling.cli import assessment, db, devices, patients, photos, plan, screening, session
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
+from microneedling.cli.photos import analyze_command, compare_command, trend_command
 from microneedling.cli.records import adverse_event, aftercare, audit, export_record, import_file
 from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
@@ -28,6 +29,10 @@ app.command("import")(import_file)
 app.command("audit")(audit)
 app.command("demo")(demo)
 app.command("simulate")(simulate)
+app.command("analyze")(analyze_command)
+app.command("compare")(compare_command)
+app.command("trend")(trend_command)
+app.add_typer(photos.app, name="photos")
 
 
 def _version(value: bool) -> None:

@@ -22,8 +22,8 @@ def print_json(data: Any) -> None:
 
 def table(title: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     grid = Table(title=title, title_justify="left", show_lines=False)
-    for column in columns:
-        grid.add_column(column)
+    for i, column in enumerate(columns):
+        grid.add_column(column, no_wrap=i == 0)
     for row in rows:
         grid.add_row(*("" if v is None else str(v) for v in row))
     console.print(grid)

@@ -1,0 +1,281 @@
+"""``microneedling analyze``, ``compare``, ``trend`` and ``photos sample``: measure face photos."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from microneedling.cli.context import new_app, state
+from microneedling.cli.output import JsonOption, console, message, print_json, table, warnings
+from microneedling.core.errors import MicroneedlingError, ValidationError
+from microneedling.core.parsing import parse_date
+
+app = new_app("Photos: write the bundled sample series.")
+
+TABLE_METRICS = (
+    ("a*", "a_star", "{:.1f}"),
+    ("red", "red_area_fraction", "{:.0%}"),
+    ("ITA°", "ita_deg", "{:.0f}"),
+    ("rough", "roughness_l", "{:.2f}"),
+    ("pores", "pores_per_cm2", "{:.1f}"),
+    ("lines", "wrinkle_length_mm_per_cm2", "{:.1f}"),
+    ("scars", "scar_count", "{}"),
+)
+
+
+def _grey_box(text: str | None) -> tuple[int, int, int, int] | None:
+    if text is None:
+        return None
+    parts = text.split(",")
+    if len(parts) != 4 or not all(p.strip().isdigit() for p in parts):
+        raise ValidationError("grey_box", f"{text!r} is not x,y,width,height in pixels")
+    x, y, w, h = (int(p) for p in parts)
+    return x, y, w, h
+
+
+def render_analysis(name: str, summary: dict[str, Any]) -> None:
+    rows = []
+    for zone in summary["zones"]:
+        cells = [zone["zone"], f"{zone['area_cm2']:.1f}"]
+        for _, key, fmt in TABLE_METRICS:
+            value = zone[key]
+            if key == "ita_deg":
+                cells.append(f"{value:.0f}±{zone['ita_spread_deg'] / 2:.0f}")
+            else:
+                cells.append(fmt.format(value))
+        rows.append(cells)
+    table(
+        f"{name}: {summary['mm_per_px']:.3f} mm/px ({summary['scale_source']}), white balance "
+        f"from {summary['white_balance']['method']}",
+        ("zone", "cm²", *(label for label, _, _ in TABLE_METRICS)),
+        rows,
+    )
+    message(
+        "  a*: CIELAB redness; red: area above the face's median a* + 5; ITA°: median ± IQR/2;"
+        " rough: L* band-pass SD; pores per cm²; lines: wrinkle mm per cm²"
+    )
+    quality = summary["quality"]
+    if quality["ok"]:
+        message("  capture quality: all checks passed")
+    else:
+        warnings([c["message"] for c in quality["checks"] if not c["ok"]])
+
+
+def analyze_command(
+    ctx: typer.Context,
+    photos: list[Path] = typer.Argument(..., help="JPEG, PNG or TIFF face photos."),
+    as_json: bool = JsonOption,
+    csv_path: Path | None = typer.Option(None, "--csv", help="Write one row per photo and zone."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Write overlay PNGs here."),
+    patient: str | None = typer.Option(None, "--patient", help="Store photos and results."),
+    view: str = typer.Option("front", "--view", help="front, left45 or right45."),
+    session_id: int | None = typer.Option(None, "--session", help="Session the photos belong to."),
+    taken_on: str | None = typer.Option(None, "--taken-on", help="Date taken, YYYY-MM-DD."),
+    grey_box: str | None = typer.Option(None, "--grey-box", help="Grey card: x,y,width,height."),
+    mm_per_px: float | None = typer.Option(None, "--mm-per-px", help="Scale from a sticker."),
+) -> None:
+    """Measure redness, tone, texture, pores, wrinkles and scars per zone of each photo."""
+    from microneedling.analysis.images import read_photo
+    from microneedling.analysis.pipeline import analyze
+    from microneedling.reports.overlay import write_overlay
+    from microneedling.services import photos as photo_service
+
+    box = _grey_box(grey_box)
+    day = parse_date(taken_on, "taken_on") if taken_on else None
+    if mm_per_px is not None and not 0.005 <= mm_per_px <= 2:
+        raise ValidationError("mm_per_px", f"{mm_per_px:g} is outside 0.005-2 mm/px")
+    results: list[dict[str, Any]] = []
+    failures: list[str] = []
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=len(photos) < 2 or as_json,
+    ) as progress:
+        task = progress.add_task("analysing", total=len(photos))
+        for path in photos:
+            progress.update(task, description=f"analysing {path.name}")
+            try:
+                photo = read_photo(path)
+                result = analyze(photo.rgb, grey_box=box, mm_per_px=mm_per_px, field_name=str(path))
+            except MicroneedlingError as exc:
+                failures.append(str(exc))
+                progress.advance(task)
+                continue
+            summary = result.summary() | {"photo": str(path), "sha256": photo.sha256}
+            if overlay is not None:
+                out = write_overlay(result, overlay / f"{path.stem}-overlay.png")
+                summary["overlay"] = str(out)
+            if patient is not None:
+                st = state(ctx)
+                with st.transaction() as db:
+                    row = photo_service.store_photo(
+                        db,
+                        patient_code=patient,
+                        photo=photo,
+                        data=path.read_bytes(),
+                        original_name=path.name,
+                        view=view,
+                        session_id=session_id,
+                        taken_on=day,
+                    )
+                    summary["stored"] = photo_service.record_analysis(db, row, summary)
+            results.append(summary)
+            progress.advance(task)
+    if csv_path is not None:
+        _write_csv(csv_path, results)
+    if as_json:
+        print_json({"results": results, "errors": failures})
+    else:
+        for summary in results:
+            render_analysis(Path(summary["photo"]).name, summary)
+            if "overlay" in summary:
+                message(f"  overlay: {summary['overlay']}")
+    if failures:
+        for failure in failures:
+            typer.echo(f"error: {failure}", err=True)
+        raise typer.Exit(2)
+
+
+def _write_csv(path: Path, results: list[dict[str, Any]]) -> None:
+    rows = [
+        {"photo": r["photo"], "sha256": r["sha256"], "quality_ok": r["quality"]["ok"]} | z
+        for r in results
+        for z in r["zones"]
+    ]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", newline="", encoding="utf-8") as handle:
+        if not rows:
+            handle.write("")
+            return
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def compare_command(
+    before: Path = typer.Argument(..., help="Baseline photo."),
+    after: Path = typer.Argument(..., help="Follow-up photo."),
+    repeats: int = typer.Option(5, "--repeats", help="Repeatability runs (0 to skip)."),
+    overlay: Path | None = typer.Option(None, "--overlay", help="Write overlay PNGs here."),
+    show_all: bool = typer.Option(False, "--all", help="Also list changes within the noise."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Align AFTER onto BEFORE and report each zone's change against its repeatability."""
+    from microneedling.analysis.compare import compare
+    from microneedling.analysis.images import read_photo
+    from microneedling.reports.overlay import write_overlay
+
+    if not 0 <= repeats <= 20 or repeats == 1:
+        raise ValidationError("repeats", f"{repeats} must be 0 or 2-20")
+    result = compare(read_photo(before).rgb, read_photo(after).rgb, repeat_runs=repeats)
+    summary = result.summary()
+    if overlay is not None:
+        summary["overlays"] = [
+            str(write_overlay(result.before, overlay / f"{before.stem}-before.png")),
+            str(write_overlay(result.after, overlay / f"{after.stem}-after-aligned.png")),
+        ]
+    if as_json:
+        print_json(summary)
+        return
+    a = summary["alignment"]
+    message(
+        f"aligned {after.name} onto {before.name}: scale {a['scale']:.3f}, rotation "
+        f"{a['rotation_deg']:+.1f}°, shift {a['shift_px']} px"
+    )
+    rows = [r for r in summary["changes"] if show_all or r["beyond_noise"]]
+    table(
+        "Changes" + ("" if show_all else " beyond the repeatability noise"),
+        ("zone", "metric", "before", "after", "change", "noise ±", "real?"),
+        (
+            (
+                r["zone"],
+                r["metric"],
+                f"{r['before']:.3g}",
+                f"{r['after']:.3g}",
+                f"{r['change']:+.3g}",
+                f"{r['noise']:.3g}",
+                "yes" if r["beyond_noise"] else "noise",
+            )
+            for r in rows
+        ),
+    )
+    message(f"  {summary['noise_rule']}")
+    for side in ("before", "after"):
+        bad = [c["message"] for c in summary["quality"][side]["checks"] if not c["ok"]]
+        warnings([f"{side}: {m}" for m in bad])
+
+
+def trend_command(
+    ctx: typer.Context,
+    patient: str = typer.Argument(..., help="Patient code."),
+    view: str = typer.Option("front", "--view"),
+    as_json: bool = JsonOption,
+) -> None:
+    """Each stored photo's metrics over time, beside the plan's predicted collagen course."""
+    from microneedling.services import photos as photo_service
+
+    with state(ctx).reading() as db:
+        result = photo_service.trend(db, patient, view=view)
+    if as_json:
+        print_json(result)
+        return
+    if not result["points"]:
+        message(
+            f"no analysed {view} photos for {patient}: microneedling analyze PHOTO "
+            f"--patient {patient}"
+        )
+        return
+    zones = sorted({z["zone"] for p in result["points"] for z in p["zones"]})
+    for zone in zones:
+        rows = []
+        for point in result["points"]:
+            entry = next((z for z in point["zones"] if z["zone"] == zone), None)
+            if entry is None:
+                continue
+            predicted = entry.get("predicted_collagen_pct")
+            rows.append(
+                (
+                    point["taken_on"],
+                    "" if point["day"] is None else point["day"],
+                    f"{entry['a_star']:.1f}",
+                    f"{entry['red_area_fraction']:.0%}",
+                    f"{entry['roughness_l']:.2f}",
+                    f"{entry['pores_per_cm2']:.1f}",
+                    f"{entry['wrinkle_length_mm_per_cm2']:.1f}",
+                    "" if predicted is None else f"{predicted:+.0f}%",
+                    "ok" if point["quality_ok"] else "check",
+                )
+            )
+        table(
+            f"{patient}, {zone}",
+            (
+                "date",
+                "day",
+                "a*",
+                "red %",
+                "rough",
+                "pores/cm²",
+                "lines mm/cm²",
+                "predicted collagen",
+                "quality",
+            ),
+            rows,
+        )
+
+
+@app.command("sample")
+def sample(directory: Path = typer.Argument(..., help="Where to write the sample photos.")) -> None:
+    """Write the bundled sample series (baseline, week 1, week 12) as PNG files."""
+    from microneedling.analysis.synthetic import LICENCE, write_sample_series
+
+    for path in write_sample_series(directory):
+        message(f"wrote {path}")
+    message(f"  base image: {LICENCE}")
