@@ -58,7 +58,10 @@ def white_balance(
     if sclera is not None:
         lab = to_lab(rgb01[sclera].reshape(-1, 1, 3)).reshape(-1, 3)
         chroma = np.hypot(lab[:, 1], lab[:, 2])
-        whites = rgb01[sclera].reshape(-1, 3)[(lab[:, 0] > 55) & (chroma < 20)]
+        bright = lab[:, 0] > 50
+        # the eye whites: bright, and the least coloured half of the bright eye pixels
+        calm = chroma <= np.percentile(chroma[bright], 50) if bright.any() else bright
+        whites = rgb01[sclera].reshape(-1, 3)[bright & calm]
         if len(whites) >= MIN_REFERENCE_PIXELS:
             return WhiteBalance("eye whites (sclera)", gains_from(whites), len(whites))
     return WhiteBalance("none", (1.0, 1.0, 1.0), 0)

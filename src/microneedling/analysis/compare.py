@@ -50,9 +50,19 @@ def perturbations(n: int, seed: int = 0) -> list[tuple[float, float, float, floa
 
 
 def repeatability(
-    rgb: NDArray[np.uint8], *, runs: int = 5, seed: int = 0
+    rgb: NDArray[np.uint8],
+    landmarks: Landmarks,
+    direct: PhotoAnalysis,
+    *,
+    runs: int = 5,
+    seed: int = 0,
 ) -> dict[str, dict[str, float]]:
-    """Per zone and metric, the standard deviation over slightly moved and brightened copies."""
+    """Half-width of the noise band per zone and metric.
+
+    The photo is moved and brightened slightly (as between retakes), then measured exactly as a
+    follow-up is: landmarks found again, aligned back, measured on the baseline zones. The band is
+    NOISE_SD standard deviations of those values plus their mean offset from the direct measurement.
+    """
     samples: dict[str, dict[str, list[float]]] = {}
     height, width = rgb.shape[:2]
     for dx, dy, angle, scale, gain in perturbations(runs, seed):
@@ -60,17 +70,27 @@ def repeatability(
         matrix[:, 2] += (dx, dy)
         moved = cv2.warpAffine(rgb, matrix, (width, height), borderMode=cv2.BORDER_REFLECT)
         moved = np.clip(moved.astype(np.float32) * gain, 0, 255).astype(np.uint8)
-        result = analyze(moved, landmarks=detect_landmarks(moved))
+        found = detect_landmarks(moved)
+        back = similarity(found, landmarks)
+        result = analyze(
+            warp(moved, back, rgb.shape), landmarks=found.transformed(back), zones_from=landmarks
+        )
         for zone in result.metrics:
             store = samples.setdefault(zone.zone.value, {})
             for name in METRIC_NAMES:
                 value = getattr(zone, name)
                 if value is not None:
                     store.setdefault(name, []).append(float(value))
-    return {
-        z: {k: float(np.std(v, ddof=1)) if len(v) > 1 else 0.0 for k, v in metrics.items()}
-        for z, metrics in samples.items()
-    }
+    reference = {m.zone.value: m for m in direct.metrics}
+    bands: dict[str, dict[str, float]] = {}
+    for zone_name, metrics in samples.items():
+        bands[zone_name] = {}
+        for name, values in metrics.items():
+            sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+            base = getattr(reference[zone_name], name) if zone_name in reference else None
+            offset = abs(float(np.mean(values)) - float(base)) if base is not None else 0.0
+            bands[zone_name][name] = NOISE_SD * sd + offset
+    return bands
 
 
 @dataclass(frozen=True)
@@ -121,7 +141,8 @@ class Comparison:
                 "after": self.after.quality.as_dict(),
             },
             "changes": self.changes(),
-            "noise_rule": f"a change counts when larger than {NOISE_SD:g} SD of repeatability",
+            "noise_rule": f"a change counts when larger than {NOISE_SD:g} SD of repeatability plus "
+            "the alignment's own offset",
         }
 
 
@@ -146,5 +167,9 @@ def compare(
         zones_from=before_marks,
         field_name="after",
     )
-    noise = repeatability(before_rgb, runs=repeat_runs, seed=seed) if repeat_runs else {}
+    noise = (
+        repeatability(before_rgb, before_marks, before, runs=repeat_runs, seed=seed)
+        if repeat_runs
+        else {}
+    )
     return Comparison(before, after, matrix, noise)

@@ -140,6 +140,7 @@ def analyze(
     zones_from: Landmarks | None = None,
     mm_per_px: float | None = None,
     grey_box: tuple[int, int, int, int] | None = None,
+    balance: bool = True,
     field_name: str = "photo",
 ) -> PhotoAnalysis:
     """Measure every zone of one photo; ``zones_from`` takes zones from aligned landmarks."""
@@ -170,12 +171,13 @@ def analyze(
             crop.shape[:2], scaled.xy[list(_feature_indices()["left_eye"])]
         ) | _hull_mask(crop.shape[:2], scaled.xy[list(_feature_indices()["right_eye"])])
     with timings.stage("colour"):
-        balance = (
-            colour.white_balance(raw01, sclera=sclera)
-            if grey_box is None
-            else colour.white_balance(rgb.astype(np.float32) / 255.0, grey_box=grey_box)
-        )
-        rgb01 = balance.apply(raw01)
+        if not balance:
+            gains = colour.WhiteBalance("none (turned off)", (1.0, 1.0, 1.0), 0)
+        elif grey_box is not None:
+            gains = colour.white_balance(rgb.astype(np.float32) / 255.0, grey_box=grey_box)
+        else:
+            gains = colour.white_balance(raw01, sclera=sclera)
+        rgb01 = gains.apply(raw01)
         lab = colour.to_lab(rgb01)
         reflectance = colour.linear_reflectance(rgb01)
     with timings.stage("zones"):
@@ -295,7 +297,7 @@ def analyze(
         zones,
         work_mm,
         quality,
-        balance,
+        gains,
         tuple(results),
         timings.seconds,
         overlay,

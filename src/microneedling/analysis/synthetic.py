@@ -140,7 +140,7 @@ def make_photo(plan: Plan) -> SyntheticPhoto:
     if plan.pore_count:
         sigma = plan.pore_radius_mm / px / np.sqrt(2)
         centres = _spread_points(
-            zones, plan.pore_zone, plan.pore_count, int(4 * sigma) + 2, 8 * sigma, rng
+            zones, plan.pore_zone, plan.pore_count, int(4 * sigma) + 2, 6 * sigma, rng
         )
         dips = np.zeros((h, w))
         for cx, cy in centres - (ox, oy):

@@ -1,0 +1,110 @@
+"""analyze, compare, trend and photos sample from the command line, with the photo store."""
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from microneedling.cli.main import app
+from tests.cli.conftest import Cli, ok, refused
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def samples(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    directory = tmp_path_factory.mktemp("samples")
+    result = runner.invoke(app, ["photos", "sample", str(directory)])
+    assert result.exit_code == 0, result.output
+    return sorted(directory.glob("sample-*.png"))
+
+
+def test_analyze_table_json_csv_and_overlay(samples: list[Path], tmp_path: Path) -> None:
+    table = runner.invoke(app, ["analyze", str(samples[0])])
+    assert table.exit_code == 0, table.output
+    assert "cheek_left" in table.stdout and "mm/px" in table.stdout
+    out_csv = tmp_path / "metrics.csv"
+    result = runner.invoke(
+        app,
+        [
+            "analyze",
+            *map(str, samples),
+            "--json",
+            "--csv",
+            str(out_csv),
+            "--overlay",
+            str(tmp_path / "overlays"),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["results"]) == 3 and data["errors"] == []
+    rows = list(csv.DictReader(out_csv.open()))
+    assert len(rows) == 3 * 10 and {"zone", "a_star", "pores_per_cm2"} <= set(rows[0])
+    overlays = sorted((tmp_path / "overlays").glob("*.png"))
+    assert len(overlays) == 3 and overlays[0].read_bytes()[:4] == b"\x89PNG"
+    week1 = next(r for r in data["results"] if "week-01" in r["photo"])
+    baseline = next(r for r in data["results"] if "baseline" in r["photo"])
+    zone = {z["zone"]: z for z in week1["zones"]}["cheek_left"]
+    assert zone["a_star"] > {z["zone"]: z for z in baseline["zones"]}["cheek_left"]["a_star"]
+
+
+def test_bad_photos_are_refused_one_by_one(samples: list[Path], tmp_path: Path) -> None:
+    text = tmp_path / "notes.jpg"
+    text.write_text("not a photo")
+    result = runner.invoke(app, ["analyze", str(samples[0]), str(text), "--json"])
+    assert result.exit_code == 2
+    assert "not an image" in result.stderr and "Traceback" not in result.output
+    assert len(json.loads(result.stdout)["results"]) == 1  # the good photo was still measured
+    refused(runner.invoke(app, ["analyze", str(samples[0]), "--grey-box", "1,2,3"]), "grey_box")
+    refused(runner.invoke(app, ["compare", str(samples[0]), str(text)]), "not an image")
+    refused(
+        runner.invoke(app, ["compare", str(samples[0]), str(samples[1]), "--repeats", "1"]),
+        "repeats",
+    )
+
+
+def test_compare_from_the_command_line(samples: list[Path]) -> None:
+    result = runner.invoke(
+        app, ["compare", str(samples[0]), str(samples[1]), "--repeats", "3", "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = {(r["zone"], r["metric"]): r for r in json.loads(result.stdout)["changes"]}
+    assert rows[("cheek_left", "a_star")]["change"] > 1
+    assert rows[("cheek_left", "a_star")]["beyond_noise"]
+
+
+def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
+    ok(clinic("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"))
+    ok(
+        clinic(
+            "plan",
+            "create",
+            "P1",
+            "--indication",
+            "acne_scars",
+            "--clinician",
+            "Dr A",
+            "--device",
+            "Dermapen 4",
+            "--first-session",
+            "2026-01-05",
+        )
+    )
+    ok(clinic("simulate", "--plan", "1"))
+    for path, day in zip(samples, ("2026-01-05", "2026-01-12", "2026-03-30"), strict=True):
+        ok(clinic("analyze", str(path), "--patient", "P1", "--taken-on", day))
+    again = ok(clinic("analyze", str(samples[0]), "--patient", "P1", "--json"))
+    first = json.loads(again.stdout)["results"][0]["stored"]
+    trend = json.loads(ok(clinic("trend", "P1", "--json")).stdout)
+    assert [p["day"] for p in trend["points"]] == [0, 7, 84]
+    assert first["photo_id"] == trend["points"][0]["photo_id"]  # stored once, never duplicated
+    cheek = [next(z for z in p["zones"] if z["zone"] == "cheek_left") for p in trend["points"]]
+    assert cheek[1]["a_star"] > cheek[0]["a_star"] > cheek[2]["a_star"]
+    assert cheek[2]["predicted_collagen_pct"] > cheek[0]["predicted_collagen_pct"]
+    text = ok(clinic("trend", "P1")).stdout
+    assert "cheek_left" in text and "2026-03-30" in text
+    refused(clinic("analyze", str(samples[0]), "--patient", "P9"), "patient P9 not found")
+    refused(clinic("analyze", str(samples[0]), "--patient", "P1", "--view", "top"), "view")
