@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from skimage.color import rgb2lab
@@ -13,14 +14,35 @@ MIN_REFERENCE_PIXELS = 40
 
 
 def to_lab(rgb01: Float) -> Float:
-    """sRGB in 0..1 to CIELAB (D65)."""
+    """sRGB in 0..1 to CIELAB (D65), exactly (scikit-image)."""
     return rgb2lab(rgb01).astype(np.float32)
 
 
+def to_lab_fast(rgb01: Float) -> Float:
+    """sRGB in 0..1 to CIELAB through OpenCV's 8-bit tables: L* to 0.4, a* and b* to 1 unit.
+
+    Zone means average the rounding away; used for whole photos, where exact conversion is slow.
+    """
+    lab8 = cv2.cvtColor((rgb01 * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2Lab)
+    lab = lab8.astype(np.float32)
+    lab[..., 0] *= 100.0 / 255.0
+    lab[..., 1:] -= 128.0
+    return lab
+
+
+_CODES = np.arange(256, dtype=np.float64) / 255.0
+_LINEAR = np.clip(
+    np.where(_CODES <= 0.04045, _CODES / 12.92, ((_CODES + 0.055) / 1.055) ** 2.4), 1e-4, 1.0
+).astype(np.float32)
+
+
 def linear_reflectance(rgb01: Float) -> Float:
-    """Undo the sRGB transfer curve: channel values as reflectance 0..1."""
-    linear = np.where(rgb01 <= 0.04045, rgb01 / 12.92, ((rgb01 + 0.055) / 1.055) ** 2.4)
-    return np.clip(linear, 1e-4, 1.0).astype(np.float32)
+    """Undo the sRGB transfer curve (IEC 61966-2-1): channel values as reflectance 0..1.
+
+    Looked up per 8-bit code, the precision the photo had.
+    """
+    codes = (np.clip(rgb01, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+    return _LINEAR[codes]
 
 
 @dataclass(frozen=True)

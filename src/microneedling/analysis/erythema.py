@@ -25,11 +25,11 @@ def erythema_index(reflectance: NDArray[np.float32]) -> NDArray[np.float32]:
 
 def redness(
     lab: NDArray[np.float32],
-    reflectance: NDArray[np.float32],
+    ei_map: NDArray[np.float32],
     mask: NDArray[np.bool_],
     red_threshold_a: float,
 ) -> Redness:
     """Mean a* (CIELAB), mean erythema index, and the fraction of pixels above the threshold."""
     a = lab[..., 1][mask]
-    ei = erythema_index(reflectance)[mask]
+    ei = ei_map[mask]
     return Redness(float(a.mean()), float(ei.mean()), float((a > red_threshold_a).mean()))

@@ -22,10 +22,11 @@ from microneedling.analysis.landmarks import (
 from microneedling.analysis.quality import QualityReport, assess_quality
 from microneedling.analysis.settings import analysis_settings
 from microneedling.analysis.zones import (
+    ADULT_IPD_MM,
     ANALYSED_ZONES,
     ZoneMap,
-    _feature_indices,
-    _hull_mask,
+    feature_indices,
+    hull_mask,
     zone_map,
 )
 from microneedling.core.errors import ValidationError
@@ -133,6 +134,16 @@ def _working_scale(mm_per_px: float) -> float:
     return min(1.0, mm_per_px / target)
 
 
+def _face_box(landmarks: Landmarks, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
+    """x0, y0, x1, y1 of the face oval, with a small margin, inside the image."""
+    xy = landmarks.xy[:468]
+    margin = 0.05 * landmarks.interpupillary_px
+    x0, y0 = np.maximum(np.floor(xy.min(axis=0) - margin), 0).astype(int)
+    x1 = int(min(np.ceil(xy[:, 0].max() + margin) + 1, shape[1]))
+    y1 = int(min(np.ceil(xy[:, 1].max() + margin) + 1, shape[0]))
+    return int(x0), int(y0), x1, y1
+
+
 def analyze(
     rgb: NDArray[np.uint8],
     *,
@@ -145,6 +156,7 @@ def analyze(
 ) -> PhotoAnalysis:
     """Measure every zone of one photo; ``zones_from`` takes zones from aligned landmarks."""
     settings = analysis_settings()
+    m = settings.metrics
     timings = Timings()
     with timings.stage("landmarks"):
         found = landmarks or detect_landmarks(rgb, field_name)
@@ -156,20 +168,23 @@ def analyze(
             )
     geometry = zones_from or found
     with timings.stage("zones"):
-        base = zone_map(geometry, rgb.shape, mm_per_px=mm_per_px)
-        crop = base.crop(rgb)
-        factor = _working_scale(base.mm_per_px)
+        native_mm = mm_per_px or ADULT_IPD_MM / geometry.interpupillary_px
+        scale_source = "given" if mm_per_px else "interpupillary distance (adult mean 63.36 mm)"
+        x0, y0, x1, y1 = _face_box(geometry, rgb.shape)
+        crop = rgb[y0:y1, x0:x1]
+        factor = _working_scale(native_mm)
         if factor < 1.0:
             size = (round(crop.shape[1] * factor), round(crop.shape[0] * factor))
             crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        work_mm = base.mm_per_px / factor
+        work_mm = native_mm / factor
         scaled = Landmarks(
-            np.column_stack([(geometry.xy - base.origin) * factor, geometry.points[:, 2] * factor])
+            np.column_stack([(geometry.xy - (x0, y0)) * factor, geometry.points[:, 2] * factor])
         )
         raw01 = crop.astype(np.float32) / 255.0
-        sclera = _hull_mask(
-            crop.shape[:2], scaled.xy[list(_feature_indices()["left_eye"])]
-        ) | _hull_mask(crop.shape[:2], scaled.xy[list(_feature_indices()["right_eye"])])
+        eyes = feature_indices()
+        sclera = hull_mask(crop.shape, scaled.xy[list(eyes["left_eye"])]) | hull_mask(
+            crop.shape, scaled.xy[list(eyes["right_eye"])]
+        )
     with timings.stage("colour"):
         if not balance:
             gains = colour.WhiteBalance("none (turned off)", (1.0, 1.0, 1.0), 0)
@@ -178,18 +193,18 @@ def analyze(
         else:
             gains = colour.white_balance(raw01, sclera=sclera)
         rgb01 = gains.apply(raw01)
-        lab = colour.to_lab(rgb01)
+        lab = colour.to_lab_fast(rgb01)
         reflectance = colour.linear_reflectance(rgb01)
+        ei_map = erythema.erythema_index(reflectance)
     with timings.stage("zones"):
         zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab)
-        zones = ZoneMap(zones.labels, zones.origin, work_mm, base.scale_source)
+        zones = ZoneMap(zones.labels, zones.origin, work_mm, scale_source)
         labels = np.full(crop.shape[:2], -1, dtype=np.int8)
-        x0, y0 = zones.origin
+        zx, zy = zones.origin
         h, w = zones.labels.shape
-        labels[y0 : y0 + h, x0 : x0 + w] = zones.labels
+        labels[zy : zy + h, zx : zx + w] = zones.labels
     skin = labels >= 0
     lightness = lab[..., 0]
-    m = settings.metrics
     with timings.stage("quality"):
         quality = assess_quality(
             pose,
@@ -207,59 +222,64 @@ def analyze(
             fine_mm=m.texture_sigma_mm.value,
             shading_mm=m.shading_sigma_mm.value,
         )
+    with timings.stage("wrinkles"):
+        ridges = wrinkles.ridge_map(
+            detail,
+            skin,
+            work_mm,
+            sigmas_mm=m.wrinkle_sigmas_mm.values,
+            min_response=m.wrinkle_min_response.value,
+            min_length_mm=m.wrinkle_min_length_mm.value,
+        )
+    with timings.stage("pores"):
+        # A dark line is not a row of pores: spots on a wrinkle are left out.
+        reach = max(int(m.pore_radius_mm.max / work_mm), 1)
+        on_lines = (
+            cv2.dilate(
+                ridges.skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=reach
+            )
+            > 0
+        )
+        pore_spots = pores.dark_spots(
+            detail,
+            skin & ~on_lines,
+            work_mm,
+            radius_mm=(m.pore_radius_mm.min, m.pore_radius_mm.max),
+            min_contrast=m.pore_min_contrast_l.value,
+        )
+    with timings.stage("scars"):
+        scar_spots = pores.dark_spots(
+            detail,
+            skin,
+            work_mm,
+            radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
+            min_contrast=m.scar_min_contrast_l.value,
+            exclude=pore_spots.centres_px,
+        )
     red_threshold = float(np.median(lab[..., 1][skin])) + m.red_delta_a.value
     eye_line = float(np.degrees(np.arctan2(*(scaled.xy[473] - scaled.xy[468])[::-1])))
     results: list[ZoneMetrics] = []
-    all_pores, all_pore_r, all_scars, all_scar_r = [], [], [], []
-    wrinkle_map = np.zeros(labels.shape, dtype=bool)
     for index, zone in enumerate(ANALYSED_ZONES):
         mask = labels == index
         if mask.sum() < 50:
             continue
         with timings.stage("redness"):
-            red = erythema.redness(lab, reflectance, mask, red_threshold)
+            red = erythema.redness(lab, ei_map, mask, red_threshold)
         with timings.stage("tone"):
             pigment = tone.tone(lab, reflectance, mask)
         with timings.stage("texture"):
             rough = texture.roughness(detail, mask)
         with timings.stage("wrinkles"):
-            lines = wrinkles.wrinkles(
-                detail,
+            lines = wrinkles.zone_lines(
+                ridges,
                 mask,
                 work_mm,
-                sigmas_mm=m.wrinkle_sigmas_mm.values,
-                min_response=m.wrinkle_min_response.value,
                 min_length_mm=m.wrinkle_min_length_mm.value,
                 eye_line_deg=eye_line,
             )
         with timings.stage("pores"):
-            # A dark line is not a row of pores: spots on a wrinkle are left out.
-            line_zone = cv2.dilate(
-                lines.skeleton.astype(np.uint8),
-                np.ones((3, 3), np.uint8),
-                iterations=max(int(m.pore_radius_mm.max / work_mm), 1),
-            )
-            spots = pores.dark_spots(
-                detail,
-                mask & (line_zone == 0),
-                work_mm,
-                radius_mm=(m.pore_radius_mm.min, m.pore_radius_mm.max),
-                min_contrast=m.pore_min_contrast_l.value,
-            )
-        with timings.stage("scars"):
-            scars = pores.dark_spots(
-                detail,
-                mask,
-                work_mm,
-                radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
-                min_contrast=m.scar_min_contrast_l.value,
-                exclude=spots.centres_px,
-            )
-        wrinkle_map |= lines.skeleton
-        all_pores.append(spots.centres_px)
-        all_pore_r.append(spots.radii_px)
-        all_scars.append(scars.centres_px)
-        all_scar_r.append(scars.radii_px)
+            pore_count, pore_density, pore_area = pore_spots.in_zone(mask & ~on_lines, work_mm)
+            scar_count, _, scar_area = scar_spots.in_zone(mask, work_mm)
         results.append(
             ZoneMetrics(
                 zone=zone,
@@ -272,24 +292,24 @@ def analyze(
                 melanin_index=pigment.melanin_index,
                 melanin_spread=pigment.melanin_spread,
                 roughness_l=rough,
-                pores_per_cm2=spots.per_cm2,
-                pore_count=spots.count,
-                pore_mean_area_mm2=spots.mean_area_mm2,
+                pores_per_cm2=pore_density,
+                pore_count=pore_count,
+                pore_mean_area_mm2=pore_area,
                 wrinkle_length_mm_per_cm2=lines.length_mm_per_cm2,
                 wrinkle_depth=lines.depth_proxy,
                 wrinkle_orientation_deg=lines.orientation_deg,
-                scar_count=scars.count,
-                scar_area_mm2=scars.total_area_mm2,
+                scar_count=scar_count,
+                scar_area_mm2=scar_area * scar_count,
             )
         )
     overlay = Overlay(
         rgb=(rgb01 * 255).astype(np.uint8),
         labels=labels,
-        pores=np.vstack(all_pores) if all_pores else np.empty((0, 2)),
-        pore_radii=np.concatenate(all_pore_r) if all_pore_r else np.empty(0),
-        scars=np.vstack(all_scars) if all_scars else np.empty((0, 2)),
-        scar_radii=np.concatenate(all_scar_r) if all_scar_r else np.empty(0),
-        wrinkles=wrinkle_map,
+        pores=pore_spots.centres_px,
+        pore_radii=pore_spots.radii_px,
+        scars=scar_spots.centres_px,
+        scar_radii=scar_spots.radii_px,
+        wrinkles=ridges.skeleton,
         red=skin & (lab[..., 1] > red_threshold),
     )
     return PhotoAnalysis(

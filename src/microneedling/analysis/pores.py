@@ -1,13 +1,15 @@
 """Pores and atrophic scars: dark round spots found by scale-normalised Laplacian-of-Gaussian blobs.
 
 Pores are small (about 0.2-1 mm); atrophic scar candidates are larger, deeper depressions that
-show as shaded round spots (1.2-4 mm). Both are measured on the shading-free luminance.
+show as shaded round spots (1.2-4 mm). Both are found once over the face on the shading-free
+luminance, then counted per zone.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 from scipy.spatial import cKDTree
@@ -16,12 +18,27 @@ from skimage.feature import blob_log
 
 @dataclass(frozen=True)
 class Spots:
-    count: int
-    per_cm2: float
-    mean_area_mm2: float
-    total_area_mm2: float
+    """Spot centres (row, col) and radii, in pixels of the image they were found in."""
+
     centres_px: NDArray[np.float64]
     radii_px: NDArray[np.float64]
+
+    def in_zone(self, mask: NDArray[np.bool_], mm_per_px: float) -> tuple[int, float, float]:
+        """Count, count per cm2 and mean area (mm2) of the spots centred inside ``mask``."""
+        if len(self.radii_px) == 0 or not mask.any():
+            return 0, 0.0, 0.0
+        rows = np.clip(self.centres_px[:, 0].astype(int), 0, mask.shape[0] - 1)
+        cols = np.clip(self.centres_px[:, 1].astype(int), 0, mask.shape[1] - 1)
+        inside = mask[rows, cols]
+        count = int(inside.sum())
+        area_cm2 = mask.sum() * mm_per_px**2 / 100.0
+        mean_area = (
+            float(np.mean(np.pi * (self.radii_px[inside] * mm_per_px) ** 2)) if count else 0.0
+        )
+        return count, count / area_cm2, mean_area
+
+
+NO_SPOTS = Spots(np.empty((0, 2)), np.empty(0))
 
 
 def dark_spots(
@@ -32,54 +49,50 @@ def dark_spots(
     radius_mm: tuple[float, float],
     min_contrast: float,
     exclude: NDArray[np.float64] | None = None,
+    max_sigma_px: float = 8.0,
 ) -> Spots:
-    """Dark blobs of the given radius range inside ``mask`` (Lindeberg 1998)."""
+    """Dark blobs of the given radius range centred inside ``mask`` (Lindeberg 1998).
+
+    Large spots are searched on a reduced image so that no sigma exceeds ``max_sigma_px``.
+    """
     r_min = max(radius_mm[0] / mm_per_px, 1.0)
     r_max = max(radius_mm[1] / mm_per_px, r_min + 0.5)
-    area_cm2 = mask.sum() * mm_per_px**2 / 100.0
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
-        return Spots(0, 0.0, 0.0, 0.0, np.empty((0, 2)), np.empty(0))
-    y0, y1, x0, x1 = ys.min(), ys.max() + 1, xs.min(), xs.max() + 1
-    darkness = np.clip(-detail[y0:y1, x0:x1], 0, None)
-    darkness[~mask[y0:y1, x0:x1]] = 0
+    factor = max(1, int(r_max / np.sqrt(2) / max_sigma_px + 0.999))
+    darkness = np.clip(-detail, 0, None)
+    darkness[~mask] = 0
+    if factor > 1:
+        size = (darkness.shape[1] // factor, darkness.shape[0] // factor)
+        darkness = cv2.resize(darkness, size, interpolation=cv2.INTER_AREA)
     # The LoG response of a Gaussian spot of depth c is about c/2 at its own scale.
     blobs = blob_log(
         darkness,
-        min_sigma=r_min / np.sqrt(2),
-        max_sigma=r_max / np.sqrt(2),
-        num_sigma=6,
+        min_sigma=max(r_min / factor, 1.0) / np.sqrt(2),
+        max_sigma=r_max / factor / np.sqrt(2),
+        num_sigma=3,
         threshold=min_contrast / 2.0,
         exclude_border=False,
     )
     if len(blobs) == 0:
-        return Spots(0, 0.0, 0.0, 0.0, np.empty((0, 2)), np.empty(0))
-    centres = blobs[:, :2] + [y0, x0]
-    radii = blobs[:, 2] * np.sqrt(2)
-    inside = mask[centres[:, 0].astype(int), centres[:, 1].astype(int)]
-    # A spot must be dark over its whole disk, not just a smaller spot inside a large blob.
+        return NO_SPOTS
+    centres = blobs[:, :2] * factor + (factor - 1) / 2.0
+    radii = blobs[:, 2] * np.sqrt(2) * factor
+    rows = np.clip(centres[:, 0].astype(int), 0, mask.shape[0] - 1)
+    cols = np.clip(centres[:, 1].astype(int), 0, mask.shape[1] - 1)
+    keep = mask[rows, cols]
+    # A spot must be dark over its whole disk, not only a smaller spot inside a large blob.
+    small = blobs[:, :2]
+    reach = np.maximum(blobs[:, 2] * np.sqrt(2), 1.0)
     depth = np.array(
         [
             darkness[
-                max(int(y - y0 - r), 0) : int(y - y0 + r) + 1,
-                max(int(x - x0 - r), 0) : int(x - x0 + r) + 1,
+                max(int(y - r), 0) : int(y + r) + 1, max(int(x - r), 0) : int(x + r) + 1
             ].mean()
-            for (y, x), r in zip(centres, np.maximum(radii, 1.0), strict=True)
+            for (y, x), r in zip(small, reach, strict=True)
         ]
     )
-    keep = inside & (depth >= min_contrast / 2.0)
+    keep &= depth >= min_contrast / 2.0
     if exclude is not None and len(exclude) and keep.any():
         # A larger spot centred on a smaller one already found is that spot at a coarser scale.
         distance, _ = cKDTree(exclude).query(centres)
         keep &= distance > radii / 2
-    centres, radii = centres[keep], radii[keep]
-    areas = np.pi * (radii * mm_per_px) ** 2
-    count = len(radii)
-    return Spots(
-        count=count,
-        per_cm2=count / area_cm2 if area_cm2 else 0.0,
-        mean_area_mm2=float(areas.mean()) if count else 0.0,
-        total_area_mm2=float(areas.sum()),
-        centres_px=centres,
-        radii_px=radii,
-    )
+    return Spots(centres[keep], radii[keep])

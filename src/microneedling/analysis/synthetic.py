@@ -190,14 +190,14 @@ def make_photo(plan: Plan) -> SyntheticPhoto:
                 "plan", f"{plan.wrinkle_zone} cannot hold {plan.wrinkle_count} lines"
             )
         centres = np.array(centres_list)
-        canvas = np.zeros((h, w), dtype=np.float32)
+        canvas = np.zeros((h, w), dtype=np.uint8)
         for centre in centres - (ox, oy):
             a = np.round(centre - half * direction).astype(int)
             b = np.round(centre + half * direction).astype(int)
-            cv2.line(canvas, tuple(a.tolist()), tuple(b.tolist()), 1.0, 1, cv2.LINE_AA)
-        profile = cv2.GaussianBlur(canvas, (0, 0), width / 2)
-        peak = cv2.GaussianBlur(np.pad(np.ones((1, 41), np.float32), 20), (0, 0), width / 2)
-        lightness -= plan.wrinkle_depth_l * profile / float(peak.max())
+            cv2.line(canvas, tuple(a.tolist()), tuple(b.tolist()), 1, 1)
+        # the same Gaussian cross-section at every angle: depth x exp(-d^2 / 2 (w/2)^2)
+        distance = cv2.distanceTransform(1 - canvas, cv2.DIST_L2, 5)
+        lightness -= plan.wrinkle_depth_l * np.exp(-(distance**2) / (2 * (width / 2) ** 2))
         truth["wrinkles"] = {
             "zone": plan.wrinkle_zone.value,
             "count": plan.wrinkle_count,

@@ -28,7 +28,7 @@ HAIR_DELTA_E = 20.0  # CIE76 distance from mid-face skin beyond which forehead p
 
 
 @cache
-def _feature_indices() -> dict[str, tuple[int, ...]]:
+def feature_indices() -> dict[str, tuple[int, ...]]:
     from mediapipe.python.solutions import face_mesh_connections as c
 
     def points(*sets: frozenset[tuple[int, int]]) -> tuple[int, ...]:
@@ -71,15 +71,15 @@ class ZoneMap:
         return [z for i, z in enumerate(ANALYSED_ZONES) if i in present]
 
 
-def _hull_mask(
+def hull_mask(
     shape: tuple[int, ...], pts: NDArray[np.float64], dilate_px: int = 0
 ) -> NDArray[np.bool_]:
-    mask = np.zeros(shape, dtype=np.uint8)
+    mask = np.zeros(shape[:2], dtype=np.uint8)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
     cv2.fillConvexPoly(mask, hull, 1)
-    if dilate_px > 0:
-        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * dilate_px + 1,) * 2)
-        mask = cv2.dilate(mask, kernel)
+    if dilate_px > 0:  # grow by a distance, in time independent of the distance
+        distance = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
+        return np.asarray(distance <= dilate_px)
     return mask.astype(bool)
 
 
@@ -91,7 +91,7 @@ def zone_map(
     lab: NDArray[np.floating[Any]] | None = None,
 ) -> ZoneMap:
     """Label every skin pixel of the face with its zone; the scale comes from the pupils."""
-    idx = _feature_indices()
+    idx = feature_indices()
     xy = landmarks.xy
     height, width = image_shape[:2]
     oval = xy[list(idx["oval"])]
@@ -114,14 +114,14 @@ def zone_map(
     u = ((gx - centre[0]) * u_axis[0] + (gy - centre[1]) * u_axis[1]) / d
     v = ((gx - centre[0]) * v_axis[0] + (gy - centre[1]) * v_axis[1]) / d
 
-    face = _hull_mask(shape, local[list(idx["oval"])])
+    face = hull_mask(shape, local[list(idx["oval"])])
     pad = max(int(0.04 * d), 1)
     excluded = (
-        _hull_mask(shape, local[list(idx["left_eye"])], pad)
-        | _hull_mask(shape, local[list(idx["right_eye"])], pad)
-        | _hull_mask(shape, local[list(idx["left_brow"])], pad)
-        | _hull_mask(shape, local[list(idx["right_brow"])], pad)
-        | _hull_mask(shape, local[list(idx["lips"])], pad)
+        hull_mask(shape, local[list(idx["left_eye"])], pad)
+        | hull_mask(shape, local[list(idx["right_eye"])], pad)
+        | hull_mask(shape, local[list(idx["left_brow"])], pad)
+        | hull_mask(shape, local[list(idx["right_brow"])], pad)
+        | hull_mask(shape, local[list(idx["lips"])], pad)
     )
     skin = face & ~excluded
     hairline = np.zeros(shape, dtype=bool)
@@ -137,8 +137,8 @@ def zone_map(
     brow_top, brow_bottom = brows[:, 1].min(), brows[:, 1].max()
     mouth_v = uv(local[list(MOUTH_CORNERS)])[:, 1].mean()
     nose_v = uv(local[[NOSE_TIP]])[0, 1]
-    nose = _hull_mask(shape, local[list(idx["nose"])])
-    perioral = _hull_mask(shape, local[list(idx["lips"])], int(0.18 * d)) & (v > nose_v + 0.12)
+    nose = hull_mask(shape, local[list(idx["nose"])])
+    perioral = hull_mask(shape, local[list(idx["lips"])], int(0.18 * d)) & (v > nose_v + 0.12)
 
     labels = np.full(shape, NONE, dtype=np.int8)
     side_left = u > 0

@@ -1,0 +1,60 @@
+"""Benchmark photo analysis per stage at 3 MP and 12 MP (`make bench`).
+
+The astronaut portrait that ships with scikit-image is cropped to the head and enlarged, so that the
+face fills the frame as in a clinical photo; the photo is JPEG-encoded and decoded like an upload.
+"""
+
+from __future__ import annotations
+
+import io
+import statistics
+import time
+
+import cv2
+import numpy as np
+from PIL import Image
+from skimage import data
+
+from microneedling.analysis.images import decode_photo
+from microneedling.analysis.pipeline import analyze
+
+SIZES = {"3 MP": (1500, 2000), "12 MP": (3000, 4000)}  # width, height
+RUNS = 3
+
+
+def clinical_photo(width: int, height: int) -> bytes:
+    head = data.astronaut()[20:280, 130:325]  # 195 x 260 px: the head and some background
+    big = cv2.resize(head, (width, height), interpolation=cv2.INTER_CUBIC)
+    buffer = io.BytesIO()
+    Image.fromarray(big).save(buffer, format="JPEG", quality=92)
+    return buffer.getvalue()
+
+
+def main() -> None:
+    analyze(decode_photo(clinical_photo(*SIZES["3 MP"])).rgb)  # load the landmark model once
+    for label, (width, height) in SIZES.items():
+        encoded = clinical_photo(width, height)
+        stages: dict[str, list[float]] = {}
+        totals = []
+        for _ in range(RUNS):
+            start = time.perf_counter()
+            photo = decode_photo(encoded)
+            decoded = time.perf_counter()
+            result = analyze(photo.rgb)
+            end = time.perf_counter()
+            totals.append(end - start)
+            stages.setdefault("decode", []).append(decoded - start)
+            for name, seconds in result.timings.items():
+                stages.setdefault(name, []).append(seconds)
+        print(
+            f"{label} ({width}x{height}, face {result.mm_per_px:.3f} mm/px measured at "
+            f"{result.overlay.rgb.shape[1]}x{result.overlay.rgb.shape[0]} px): "
+            f"{statistics.median(totals):.2f} s per photo (median of {RUNS})"
+        )
+        for name, values in stages.items():
+            print(f"  {name:<10} {1000 * statistics.median(values):8.1f} ms")
+
+
+if __name__ == "__main__":
+    np.seterr(all="ignore")
+    main()
