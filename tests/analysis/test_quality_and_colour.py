@@ -69,3 +69,25 @@ def test_index_formulas_on_uniform_colours() -> None:
     assert result.ita_deg == pytest.approx(45.0)  # atan((60 - 50) / 10)
     assert result.ita_spread_deg == 0.0
     assert result.melanin_index == pytest.approx(100 * np.log10(2))
+
+
+def test_a_face_turned_away_is_refused(base: Analysed) -> None:
+    from microneedling.analysis.landmarks import Landmarks
+    from microneedling.core.errors import ValidationError
+
+    points = base[1].landmarks.points
+    centre = points.mean(axis=0)
+    theta = np.radians(50)
+    x, y, z = (points - centre).T
+    turned = (
+        np.column_stack(
+            [x * np.cos(theta) + z * np.sin(theta), y, -x * np.sin(theta) + z * np.cos(theta)]
+        )
+        + centre
+    )
+    landmarks = Landmarks(turned)
+    assert abs(head_pose(landmarks).yaw - head_pose(base[1].landmarks).yaw) == pytest.approx(
+        50, abs=5
+    )
+    with pytest.raises(ValidationError, match="turned away"):
+        analyze(base[0].rgb, landmarks=landmarks)

@@ -372,15 +372,17 @@ def test_demo_runs_and_is_repeatable() -> None:
     from typer.testing import CliRunner
 
     runner = CliRunner()
-    for _ in range(2):
-        summary = json.loads(ok(runner.invoke(app, ["demo", "--json"])).stdout)
-        assert [p["code"] for p in summary["patients"]] == ["MN-0001", "MN-0002", "MN-0003"]
-        assert "isotretinoin" in summary["refused"]["MN-0003"]
-        assert summary["session"]["phase"] == "completed"
-        assert "mild sunburn" in summary["session"]["aftercare"]
-    text = ok(runner.invoke(app, ["demo"])).stdout
+    summary = json.loads(ok(runner.invoke(app, ["demo", "--json"])).stdout)
+    assert [p["code"] for p in summary["patients"]] == ["MN-0001", "MN-0002", "MN-0003"]
+    assert "isotretinoin" in summary["refused"]["MN-0003"]
+    assert summary["session"]["phase"] == "completed"
+    assert "mild sunburn" in summary["session"]["aftercare"]
+    assert summary["prediction"]["plan_id"] == 1
+    days = [p["day"] for p in summary["trend"]["points"]]
+    assert days == [0, 7, 84]
+    text = ok(runner.invoke(app, ["demo"])).stdout  # a second run starts afresh
     assert "Aftercare sheet" in text and "No plan for MN-0003" in text
-    assert date.today().isoformat() in text
+    assert date.today().isoformat() in text and "left cheek" in text
 
 
 def test_version() -> None:

@@ -104,6 +104,7 @@ def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
     cheek = [next(z for z in p["zones"] if z["zone"] == "cheek_left") for p in trend["points"]]
     assert cheek[1]["a_star"] > cheek[0]["a_star"] > cheek[2]["a_star"]
     assert cheek[2]["predicted_collagen_pct"] > cheek[0]["predicted_collagen_pct"]
+    assert cheek[0]["goodman_baron_grade"] == 3  # the clinician's grade beside the scar count
     text = ok(clinic("trend", "P1")).stdout
     assert "cheek_left" in text and "2026-03-30" in text
     refused(clinic("analyze", str(samples[0]), "--patient", "P9"), "patient P9 not found")

@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 import os
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
 from typing import Any
@@ -73,6 +75,24 @@ def head_pose(landmarks: Landmarks) -> HeadPose:
     return HeadPose(yaw=yaw, pitch=pitch, roll=roll)
 
 
+@contextmanager
+def _quiet_native_stderr() -> Iterator[None]:
+    """Silence the TensorFlow Lite / absl banners that MediaPipe's C++ core prints on stderr."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no real stderr (e.g. captured by a test runner)
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 @cache
 def _face_mesh() -> Any:
     import mediapipe as mp
@@ -102,7 +122,7 @@ def _for_detection(rgb: NDArray[np.uint8]) -> tuple[NDArray[np.uint8], float]:
 def detect_landmarks(rgb: NDArray[np.uint8], field: str = "photo") -> Landmarks:
     """Exactly one face, large enough, or a ValidationError saying what is wrong."""
     small, factor = _for_detection(rgb)
-    with _LOCK:
+    with _LOCK, _quiet_native_stderr():
         result = _face_mesh().process(small)
     faces = result.multi_face_landmarks or []
     if not faces:

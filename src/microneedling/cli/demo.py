@@ -39,6 +39,30 @@ def render(summary: dict[str, Any]) -> None:
     render_session(summary["session"])
     message(f"Next session scheduled for {summary['session']['next_session']}.")
     panel(summary["session"]["aftercare"], "Aftercare sheet")
+    message(
+        f"Prediction {summary['prediction']['id']} stored with plan "
+        f"{summary['prediction']['plan_id']} (`microneedling simulate --plan 1 --plot FILE`)."
+    )
+    trend = summary["trend"]
+    rows = []
+    for point in trend["points"]:
+        cheek = next(z for z in point["zones"] if z["zone"] == "cheek_left")
+        predicted = cheek.get("predicted_collagen_pct")
+        rows.append(
+            (
+                point["taken_on"],
+                point["day"],
+                f"{cheek['a_star']:.1f}",
+                f"{cheek['red_area_fraction']:.0%}",
+                f"{cheek['pores_per_cm2']:.1f}",
+                "" if predicted is None else f"{predicted:+.0f}%",
+            )
+        )
+    table(
+        "MN-0001, left cheek, from the bundled sample photos",
+        ("date", "day", "a*", "red area", "pores/cm²", "collagen (model)"),
+        rows,
+    )
 
 
 def demo(

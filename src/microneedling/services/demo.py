@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -11,8 +11,9 @@ from microneedling.core.errors import ContraindicatedError, ValidationError
 from microneedling.core.parsing import utcnow
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.records import models
-from microneedling.records.database import Database
-from microneedling.services import importer, plans, screenings, sessions
+from microneedling.records.database import Database, data_dir
+from microneedling.services import importer, plans, predictions, screenings, sessions
+from microneedling.services import photos as photo_store
 from microneedling.services.patients import list_patients
 
 CLINICIAN = "Dr. Amsel"
@@ -113,6 +114,9 @@ def run_demo(db: Database, knowledge: Knowledge, *, actor: str = "demo") -> dict
         )
     with db.transaction(actor) as s:
         finished = sessions.finish_session(s, knowledge, session_id=session_id)
+    with db.transaction(actor) as s:
+        _, prediction = predictions.simulate_plan(s, plan_id=plan["id"])
+    photos = _demo_photos(db, plan, actor)
     with db.reading() as s:
         patients = list_patients(s)
         screened = {
@@ -127,4 +131,31 @@ def run_demo(db: Database, knowledge: Knowledge, *, actor: str = "demo") -> dict
         "plans": list(created.values()),
         "refused": refused,
         "session": finished,
+        "prediction": prediction,
+        "trend": photos,
     }
+
+
+def _demo_photos(db: Database, plan: dict[str, Any], actor: str) -> dict[str, Any]:
+    """Analyse the bundled sample photos as MN-0001's visits and return the trend."""
+    from microneedling.analysis.images import read_photo
+    from microneedling.analysis.pipeline import analyze
+    from microneedling.analysis.synthetic import write_sample_series
+
+    start = date.fromisoformat(plan["sessions"][0]["scheduled_for"])
+    paths = write_sample_series(data_dir() / "demo-photos")
+    for path, offset in zip(paths, (0, 7, 84), strict=True):
+        photo = read_photo(path)
+        summary = analyze(photo.rgb, field_name=path.name).summary()
+        with db.transaction(actor) as s:
+            row = photo_store.store_photo(
+                s,
+                patient_code="MN-0001",
+                photo=photo,
+                data=path.read_bytes(),
+                original_name=path.name,
+                taken_on=start + timedelta(days=offset),
+            )
+            photo_store.record_analysis(s, row, summary)
+    with db.reading() as s:
+        return photo_store.trend(s, "MN-0001")

@@ -121,6 +121,10 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
         .order_by(models.Photo.taken_on, models.Photo.id)
     ).all()
     prediction, start = _prediction_for(db, patient)
+    grades: dict[str, float] = {}  # the clinician's latest Goodman-Baron grade per zone
+    for assessment in patient.assessments:
+        if assessment.scale == "goodman_baron_qualitative":
+            grades[assessment.zone] = assessment.score
     predicted_zones = {}
     if prediction is not None:
         predicted_zones = {z["zone"]: z for z in prediction.summary["zones"]}
@@ -143,6 +147,9 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
                     "wrinkle_length_mm_per_cm2",
                 )
             }
+            entry["scar_count"] = zone["scar_count"]
+            if zone["zone"] in grades:
+                entry["goodman_baron_grade"] = grades[zone["zone"]]
             predicted = predicted_zones.get(zone["zone"])
             if predicted is not None and day is not None and day >= 0:
                 weekly = predicted["weekly"]
