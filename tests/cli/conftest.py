@@ -18,6 +18,14 @@ CLINIC_SETUP = (
 )
 
 
+PLAN_CREATE = "plan create P1 --indication acne_scars --clinician 'Dr A' --device 'Dermapen 4'"
+
+
+def run(cli: Cli, command: str, *extra: str) -> Any:
+    """Run a command written as on the shell, with extra arguments, and expect success."""
+    return ok(cli(*shlex.split(command), *extra))
+
+
 def ok(result: Any) -> Any:
     assert result.exit_code == 0, result.output
     return result

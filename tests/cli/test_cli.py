@@ -8,7 +8,7 @@ import pytest
 
 from microneedling.cli.main import app
 from microneedling.records.database import DATABASE_URL_ENV
-from tests.cli.conftest import Cli, ok, refused
+from tests.cli.conftest import PLAN_CREATE, Cli, ok, refused, run
 
 
 def test_help_for_every_command() -> None:
@@ -56,19 +56,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
         "acknowledge",
     )
     ok(clinic("screening", "acknowledge", str(screening["id"]), "--clinician", "Dr A"))
-    created = ok(
-        clinic(
-            "plan",
-            "create",
-            "P1",
-            "--indication",
-            "acne_scars",
-            "--clinician",
-            "Dr A",
-            "--device",
-            "Dermapen 4",
-        )
-    )
+    created = run(clinic, PLAN_CREATE)
     assert "cheek_left" in created.stdout and "not medical advice" in created.stdout
     plan = json.loads(ok(clinic("plan", "show", "1", "--json")).stdout)
     depths = {z["zone"]: z["depth_mm"] for z in plan["zones"]}

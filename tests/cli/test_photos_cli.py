@@ -8,7 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from microneedling.cli.main import app
-from tests.cli.conftest import Cli, ok, refused
+from tests.cli.conftest import PLAN_CREATE, Cli, ok, refused, run
 
 runner = CliRunner()
 
@@ -78,21 +78,7 @@ def test_compare_from_the_command_line(samples: list[Path]) -> None:
 
 def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
     ok(clinic("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"))
-    ok(
-        clinic(
-            "plan",
-            "create",
-            "P1",
-            "--indication",
-            "acne_scars",
-            "--clinician",
-            "Dr A",
-            "--device",
-            "Dermapen 4",
-            "--first-session",
-            "2026-01-05",
-        )
-    )
+    run(clinic, PLAN_CREATE, "--first-session", "2026-01-05")
     ok(clinic("simulate", "--plan", "1"))
     for path, day in zip(samples, ("2026-01-05", "2026-01-12", "2026-03-30"), strict=True):
         ok(clinic("analyze", str(path), "--patient", "P1", "--taken-on", day))

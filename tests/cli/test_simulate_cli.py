@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 from microneedling.cli.main import app
 from microneedling.records.database import Database
 from microneedling.services.predictions import list_predictions
-from tests.cli.conftest import Cli, ok
+from tests.cli.conftest import PLAN_CREATE, Cli, ok
+from tests.cli.conftest import run as run_command
 
 runner = CliRunner()
 
@@ -142,19 +143,7 @@ def test_custom_device_file(tmp_path: Path) -> None:
 def test_plan_prediction_is_stored(clinic: Cli) -> None:
     cli = clinic
     ok(cli("screening", "run", "P1", "--clinician", "Dr A", "--rest-no"))
-    ok(
-        cli(
-            "plan",
-            "create",
-            "P1",
-            "--indication",
-            "acne_scars",
-            "--clinician",
-            "Dr A",
-            "--device",
-            "Dermapen 4",
-        )
-    )
+    run_command(cli, PLAN_CREATE)
     result = cli("simulate", "--plan", "1", "--json")
     assert result.exit_code == 0, result.output
     summary = json.loads(result.stdout)
