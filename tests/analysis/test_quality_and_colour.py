@@ -91,3 +91,26 @@ def test_a_face_turned_away_is_refused(base: Analysed) -> None:
     )
     with pytest.raises(ValidationError, match="turned away"):
         analyze(base[0].rgb, landmarks=landmarks)
+
+
+def test_lateral_views_are_judged_against_their_own_angle(base: Analysed) -> None:
+    from microneedling.analysis.landmarks import Landmarks
+    from microneedling.core.errors import ValidationError
+
+    points = base[1].landmarks.points
+    centre = points.mean(axis=0)
+    theta = np.radians(45)
+    x, y, z = (points - centre).T
+    turned = Landmarks(
+        np.column_stack(
+            [x * np.cos(theta) + z * np.sin(theta), y, -x * np.sin(theta) + z * np.cos(theta)]
+        )
+        + centre
+    )
+    result = analyze(base[0].rgb, landmarks=turned, view="left45")
+    yaw = next(c for c in result.quality.checks if c.name == "head_yaw_deg")
+    assert abs(yaw.value) < 8  # about 45 degrees turned, as a 45-degree view should be
+    with pytest.raises(ValidationError, match="from the left45 view"):
+        analyze(base[0].rgb, view="left45")  # a frontal photo is no 45-degree view
+    with pytest.raises(ValidationError, match="view"):
+        analyze(base[0].rgb, view="top")

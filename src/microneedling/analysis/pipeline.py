@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 from microneedling.analysis import colour, erythema, pores, texture, tone, wrinkles
 from microneedling.analysis.landmarks import (
     MODEL,
+    HeadPose,
     Landmarks,
     detect_landmarks,
     head_pose,
@@ -33,6 +34,13 @@ from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 
 ANALYSIS_VERSION = "analysis-1"
+VIEW_YAW_DEG = {"front": 0.0, "left45": 45.0, "right45": 45.0}
+
+
+def turn_relative(pose: HeadPose, expected_abs_yaw: float) -> HeadPose:
+    """The pose with yaw measured from the view's expected turn (either side for 45° views)."""
+    yaw = pose.yaw if expected_abs_yaw == 0 else abs(pose.yaw) - expected_abs_yaw
+    return HeadPose(yaw=yaw, pitch=pose.pitch, roll=pose.roll)
 
 
 @dataclass
@@ -152,19 +160,27 @@ def analyze(
     mm_per_px: float | None = None,
     grey_box: tuple[int, int, int, int] | None = None,
     balance: bool = True,
+    view: str = "front",
     field_name: str = "photo",
 ) -> PhotoAnalysis:
-    """Measure every zone of one photo; ``zones_from`` takes zones from aligned landmarks."""
+    """Measure every zone of one photo; ``zones_from`` takes zones from aligned landmarks.
+
+    ``view`` is front, left45 or right45; the head turn is judged against the view's own angle.
+    """
     settings = analysis_settings()
     m = settings.metrics
     timings = Timings()
     with timings.stage("landmarks"):
         found = landmarks or detect_landmarks(rgb, field_name)
-        pose = head_pose(found)
+        if view not in VIEW_YAW_DEG:
+            raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEW_YAW_DEG)}")
+        pose = turn_relative(head_pose(found), VIEW_YAW_DEG[view])
         refuse = settings.quality.refuse_abs_yaw_deg.value
         if abs(pose.yaw) > refuse:
             raise ValidationError(
-                field_name, f"the face is turned away (yaw {pose.yaw:+.0f}°); use a frontal photo"
+                field_name,
+                f"the face is turned away ({pose.yaw:+.0f}° from the {view} view); "
+                f"retake the {view} photo",
             )
     geometry = zones_from or found
     with timings.stage("zones"):

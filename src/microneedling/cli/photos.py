@@ -104,7 +104,13 @@ def analyze_command(
             progress.update(task, description=f"analysing {path.name}")
             try:
                 photo = read_photo(path)
-                result = analyze(photo.rgb, grey_box=box, mm_per_px=mm_per_px, field_name=str(path))
+                result = analyze(
+                    photo.rgb,
+                    grey_box=box,
+                    mm_per_px=mm_per_px,
+                    view=view,
+                    field_name=str(path),
+                )
             except MicroneedlingError as exc:
                 failures.append(str(exc))
                 progress.advance(task)

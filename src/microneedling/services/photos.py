@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microneedling.analysis.images import Photo
+from microneedling.analysis.pipeline import VIEW_YAW_DEG
 from microneedling.core.errors import ValidationError
 from microneedling.records import models
 from microneedling.records.database import data_dir
@@ -19,7 +20,7 @@ from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
 
 PHOTO_DIR_ENV = "MICRONEEDLING_PHOTO_DIR"
-VIEWS = ("front", "left45", "right45")
+VIEWS = tuple(VIEW_YAW_DEG)
 
 
 def photo_dir() -> Path:
