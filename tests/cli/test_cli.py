@@ -25,7 +25,20 @@ def test_help_for_every_command() -> None:
         "devices",
         "db",
     ]
-    commands = ["aftercare", "adverse-event", "export", "import", "audit", "demo"]
+    commands = [
+        "aftercare",
+        "adverse-event",
+        "export",
+        "import",
+        "audit",
+        "demo",
+        "simulate",
+        "analyze",
+        "compare",
+        "trend",
+        "photos",
+        "photos sample",
+    ]
     for name in ["", *groups, *commands]:
         result = runner.invoke(app, [*name.split(), "--help"])
         assert result.exit_code == 0, name
