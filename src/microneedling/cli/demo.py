@@ -11,7 +11,6 @@ from microneedling.cli.output import JsonOption, message, panel, print_json, tab
 from microneedling.cli.plan import render_plan
 from microneedling.cli.session import render_session
 from microneedling.records.database import Database, data_dir
-from microneedling.services.demo import run_demo
 
 
 def render(summary: dict[str, Any]) -> None:
@@ -74,6 +73,8 @@ def demo(
     Uses the global --database-url when given (it must be empty), otherwise a fresh SQLite file
     beside the default database.
     """
+    from microneedling.services.demo import run_demo
+
     st = state(ctx)
     if st.database_url:
         db = Database.from_url(st.database_url)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import typer
 
@@ -14,11 +14,9 @@ from microneedling.core.clinical import Pattern
 from microneedling.core.errors import ValidationError
 from microneedling.core.parsing import parse_depth_mm, parse_enum, parse_float
 from microneedling.core.zones import FacialZone, parse_zone
-from microneedling.services import predictions
-from microneedling.simulate.absorption import Topical, find_topical
-from microneedling.simulate.devices import DeviceSpec, find_device, load_devices_file
-from microneedling.simulate.puncture_field import TreatmentSettings
-from microneedling.simulate.treatment import ProductUse, Schedule, simulate_treatment
+
+if TYPE_CHECKING:  # the models import SciPy: loaded only when a simulation runs
+    from microneedling.simulate.treatment import ProductUse
 
 FACE = [z for z in FacialZone if z is not FacialZone.NECK]
 
@@ -32,6 +30,9 @@ def _product(
     hours: float,
     applied_volume: float | None,
 ) -> ProductUse | None:
+    from microneedling.simulate.absorption import Topical, find_topical
+    from microneedling.simulate.treatment import ProductUse
+
     if code is None and mw is None and logkow is None:
         return None
     if code is not None:
@@ -155,6 +156,11 @@ def simulate(
     as_json: bool = JsonOption,
 ) -> None:
     """Predict what a treatment does: punctures, injured area, depth, healing and absorption."""
+    from microneedling.services import predictions
+    from microneedling.simulate.devices import DeviceSpec, find_device, load_devices_file
+    from microneedling.simulate.puncture_field import TreatmentSettings
+    from microneedling.simulate.treatment import Schedule, simulate_treatment
+
     extra: list[DeviceSpec] = load_devices_file(devices_file) if devices_file else []
     use = _product(product, mw, logkow, concentration, occluded, hours, applied_volume)
     the_pattern = parse_enum(Pattern, pattern, "pattern")

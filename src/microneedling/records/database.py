@@ -12,12 +12,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.engine import URL
 from sqlalchemy.exc import ArgumentError, IntegrityError, OperationalError, SQLAlchemyError
@@ -25,6 +21,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microneedling.core.errors import DatabaseError, MicroneedlingError, ValidationError
 from microneedling.records.audit import ACTOR_KEY, install_audit
+
+if TYPE_CHECKING:  # Alembic is loaded only by the commands that migrate or check the schema
+    from alembic.config import Config
 
 DATABASE_URL_ENV = "MICRONEEDLING_DATABASE_URL"
 MIGRATIONS = "microneedling.records:migrations"
@@ -104,12 +103,16 @@ class Database:
         return factory
 
     def alembic_config(self) -> Config:
+        from alembic.config import Config
+
         config = Config()
         config.set_main_option("script_location", MIGRATIONS)
         config.attributes["engine"] = self.engine
         return config
 
     def current_revision(self) -> str | None:
+        from alembic.runtime.migration import MigrationContext
+
         try:
             with self.engine.connect() as connection:
                 return MigrationContext.configure(connection).get_current_revision()
@@ -117,16 +120,22 @@ class Database:
             raise self._unreachable(exc) from None
 
     def head_revision(self) -> str | None:
+        from alembic.script import ScriptDirectory
+
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
 
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``."""
+        from alembic import command
+
         try:
             command.upgrade(self.alembic_config(), revision)
         except OperationalError as exc:
             raise self._unreachable(exc) from None
 
     def downgrade(self, revision: str) -> None:
+        from alembic import command
+
         command.downgrade(self.alembic_config(), revision)
 
     def require_migrated(self) -> None:
