@@ -91,3 +91,9 @@ def test_every_zone_is_measured_with_a_plausible_scale(base: Analysed) -> None:
     face = sum(m.area_cm2 for m in result.metrics)
     assert 60 < face < 250
     assert result.white_balance.method == "eye whites (sclera)"
+
+
+def test_pores_are_not_taken_for_scars(planted: Planted, base: Analysed) -> None:
+    _, pores_only = planted(Plan(pore_count=40, pore_depth_l=8.0))
+    extra = pores_only.metric(Z.CHEEK_RIGHT).scar_count - base[1].metric(Z.CHEEK_RIGHT).scar_count
+    assert extra <= 4  # 40 planted pores do not turn into scar candidates

@@ -264,8 +264,14 @@ def analyze(
             min_contrast=m.pore_min_contrast_l.value,
         )
     with timings.stage("scars"):
+        scar_detail = texture.bandpass(
+            lightness,
+            work_mm,
+            fine_mm=m.pore_radius_mm.max,
+            shading_mm=m.scar_shading_sigma_mm.value,
+        )
         scar_spots = pores.dark_spots(
-            detail,
+            scar_detail,
             skin,
             work_mm,
             radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),

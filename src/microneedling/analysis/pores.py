@@ -79,20 +79,20 @@ def dark_spots(
     rows = np.clip(centres[:, 0].astype(int), 0, mask.shape[0] - 1)
     cols = np.clip(centres[:, 1].astype(int), 0, mask.shape[1] - 1)
     keep = mask[rows, cols]
-    # A spot must be dark over its whole disk, not only a smaller spot inside a large blob.
+    # A spot must be dark over most of its disk (the median), not a few small spots inside it.
     small = blobs[:, :2]
     reach = np.maximum(blobs[:, 2] * np.sqrt(2), 1.0)
     depth = np.array(
         [
-            darkness[
-                max(int(y - r), 0) : int(y + r) + 1, max(int(x - r), 0) : int(x + r) + 1
-            ].mean()
+            np.median(
+                darkness[max(int(y - r), 0) : int(y + r) + 1, max(int(x - r), 0) : int(x + r) + 1]
+            )
             for (y, x), r in zip(small, reach, strict=True)
         ]
     )
     keep &= depth >= min_contrast / 2.0
     if exclude is not None and len(exclude) and keep.any():
-        # A larger spot centred on a smaller one already found is that spot at a coarser scale.
+        # A larger spot holding a smaller one already found is that spot at a coarser scale.
         distance, _ = cKDTree(exclude).query(centres)
         keep &= distance > radii / 2
     return Spots(centres[keep], radii[keep])

@@ -52,6 +52,7 @@ class Metrics(_Strict):
     pore_min_contrast_l: Value
     scar_radius_mm: Span
     scar_min_contrast_l: Value
+    scar_shading_sigma_mm: Value
     wrinkle_sigmas_mm: Values
     wrinkle_min_response: Value
     wrinkle_min_length_mm: Value
