@@ -23,11 +23,11 @@ from microneedling.analysis.landmarks import (
 from microneedling.analysis.quality import QualityReport, assess_quality
 from microneedling.analysis.settings import analysis_settings
 from microneedling.analysis.zones import (
-    ADULT_IPD_MM,
     ANALYSED_ZONES,
     ZoneMap,
     feature_indices,
     hull_mask,
+    image_scale,
     zone_map,
 )
 from microneedling.core.errors import ValidationError
@@ -184,8 +184,7 @@ def analyze(
             )
     geometry = zones_from or found
     with timings.stage("zones"):
-        native_mm = mm_per_px or ADULT_IPD_MM / geometry.interpupillary_px
-        scale_source = "given" if mm_per_px else "interpupillary distance (adult mean 63.36 mm)"
+        native_mm, scale_source = image_scale(geometry, mm_per_px)
         x0, y0, x1, y1 = _face_box(geometry, rgb.shape)
         crop = rgb[y0:y1, x0:x1]
         factor = _working_scale(native_mm)
@@ -213,8 +212,7 @@ def analyze(
         reflectance = colour.linear_reflectance(rgb01)
         ei_map = erythema.erythema_index(reflectance)
     with timings.stage("zones"):
-        zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab)
-        zones = ZoneMap(zones.labels, zones.origin, work_mm, scale_source)
+        zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab, scale_source=scale_source)
         labels = np.full(crop.shape[:2], -1, dtype=np.int8)
         zx, zy = zones.origin
         h, w = zones.labels.shape

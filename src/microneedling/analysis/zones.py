@@ -83,12 +83,23 @@ def hull_mask(
     return mask.astype(bool)
 
 
+def image_scale(landmarks: Landmarks, given_mm_per_px: float | None = None) -> tuple[float, str]:
+    """mm per pixel and where it came from: given (a calibration sticker), else the pupils."""
+    if given_mm_per_px:
+        return given_mm_per_px, "given"
+    return (
+        ADULT_IPD_MM / landmarks.interpupillary_px,
+        "interpupillary distance (adult mean 63.36 mm)",
+    )
+
+
 def zone_map(
     landmarks: Landmarks,
     image_shape: tuple[int, ...],
     *,
     mm_per_px: float | None = None,
     lab: NDArray[np.floating[Any]] | None = None,
+    scale_source: str = "given",
 ) -> ZoneMap:
     """Label every skin pixel of the face with its zone; the scale comes from the pupils."""
     idx = feature_indices()
@@ -162,7 +173,5 @@ def zone_map(
     put(FacialZone.CHEEK_RIGHT, cheeks & ~side_left)
 
     if mm_per_px is None:
-        mm_per_px, source = ADULT_IPD_MM / d, "interpupillary distance (adult mean 63.36 mm)"
-    else:
-        source = "given"
-    return ZoneMap(labels, (int(x0), int(y0)), float(mm_per_px), source)
+        mm_per_px, scale_source = image_scale(landmarks)
+    return ZoneMap(labels, (int(x0), int(y0)), float(mm_per_px), scale_source)
