@@ -75,6 +75,9 @@ def overtreated(xy: Points, spacing_mm: float, *, tree: cKDTree | None = None) -
     return int(np.unique(pairs).size)
 
 
+SPACING_BINS_MM = np.arange(0, 0.52, 0.02)  # 0.02 mm bins up to 0.5 mm
+
+
 @dataclass(frozen=True)
 class ZoneInjury:
     """What one session does to the surface of one zone."""
@@ -85,6 +88,7 @@ class ZoneInjury:
     spacing_median_mm: float
     spacing_p5_mm: float
     spacing_p95_mm: float
+    spacing_histogram: tuple[tuple[float, ...], tuple[int, ...]]  # bin edges (mm), counts
     injured_fraction: float
     injured_fraction_se: float
     poisson_fraction: float
@@ -115,6 +119,7 @@ def zone_injury(
     spacing = nearest_neighbour_mm(xy, tree=tree, at_most=spacing_samples, seed=seed)
     finite = spacing[np.isfinite(spacing)]
     p5, median, p95 = np.percentile(finite, [5, 50, 95]) if finite.size else (np.nan,) * 3
+    counts, edges = np.histogram(finite, bins=SPACING_BINS_MM)
     coverage = injured_fraction(xy, outline, wound_radius_mm, samples=samples, seed=seed, tree=tree)
     density = puncture_density_per_cm2(len(xy), area)
     return ZoneInjury(
@@ -124,6 +129,7 @@ def zone_injury(
         spacing_median_mm=float(median),
         spacing_p5_mm=float(p5),
         spacing_p95_mm=float(p95),
+        spacing_histogram=(tuple(round(e, 2) for e in edges.tolist()), tuple(counts.tolist())),
         injured_fraction=coverage.fraction,
         injured_fraction_se=coverage.standard_error,
         poisson_fraction=poisson_coverage(density / 100.0, wound_radius_mm),

@@ -15,7 +15,7 @@ from microneedling.core.zones import FacialZone
 from microneedling.simulate import absorption, healing
 from microneedling.simulate.absorption import AbsorptionCourse, ChannelGeometry, Topical
 from microneedling.simulate.constants import constant
-from microneedling.simulate.coverage import ZoneInjury, nearest_neighbour_mm, zone_injury
+from microneedling.simulate.coverage import ZoneInjury, zone_injury
 from microneedling.simulate.depth import DepthReach, depth_reached
 from microneedling.simulate.devices import DeviceSpec
 from microneedling.simulate.geometry import ZoneOutline, zone_outlines
@@ -100,7 +100,10 @@ class ZoneSimulation:
                 w: round(self.course.at(first + 7 * w)["elastin_pct"], 1) for w in REPORT_WEEKS
             },
             "weekly": self._weekly(),
-            "spacing_histogram": self._spacing_histogram(),
+            "spacing_histogram": {
+                "edges_mm": list(self.injury.spacing_histogram[0]),
+                "counts": list(self.injury.spacing_histogram[1]),
+            },
             "collagen_pct_12_weeks_after_last": round(self.course.at(last + 84)["collagen_pct"], 1),
         }
         if self.absorption is not None:
@@ -130,12 +133,6 @@ class ZoneSimulation:
             "collagen_pct": [round(course.at(d)["collagen_pct"], 2) for d in edges],
             "elastin_pct": [round(course.at(d)["elastin_pct"], 2) for d in edges],
         }
-
-    def _spacing_histogram(self) -> dict[str, list[float]]:
-        """Nearest-neighbour spacing of a sample of punctures, 0.02 mm bins up to 0.5 mm."""
-        spacing = nearest_neighbour_mm(self.field.xy, at_most=5_000, seed=self.settings.seed)
-        counts, edges = np.histogram(spacing[np.isfinite(spacing)], bins=np.arange(0, 0.52, 0.02))
-        return {"edges_mm": [round(e, 2) for e in edges.tolist()], "counts": counts.tolist()}
 
     @staticmethod
     def _hourly(a: AbsorptionCourse) -> dict[str, list[float]]:
