@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,9 @@ class Photo:
     sha256: str
     format: str
     source: str
+    data: bytes = dataclasses.field(
+        repr=False
+    )  # the file as read, for storing without reading it again
 
     @property
     def megapixels(self) -> float:
@@ -80,7 +84,7 @@ def decode_photo(data: bytes, field: str = "photo") -> Photo:
             field,
             f"{rgb.shape[1]}x{rgb.shape[0]} px is too small; at least {MIN_SIDE_PX} px a side",
         )
-    return Photo(np.ascontiguousarray(rgb), hashlib.sha256(data).hexdigest(), kind, field)
+    return Photo(np.ascontiguousarray(rgb), hashlib.sha256(data).hexdigest(), kind, field, data)
 
 
 def write_png(rgb: RGB, path: Path) -> Path:

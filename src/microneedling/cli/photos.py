@@ -126,7 +126,6 @@ def analyze_command(
                         db,
                         patient_code=patient,
                         photo=photo,
-                        data=path.read_bytes(),
                         original_name=path.name,
                         view=view,
                         session_id=session_id,

@@ -45,7 +45,6 @@ def store_photo(
     *,
     patient_code: str,
     photo: Photo,
-    data: bytes,
     original_name: str,
     view: str = "front",
     session_id: int | None = None,
@@ -67,7 +66,7 @@ def store_photo(
     if existing is not None:
         return existing
     suffix = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "TIFF": ".tif"}[photo.format]
-    path = _store_bytes(data, photo.sha256, suffix)
+    path = _store_bytes(photo.data, photo.sha256, suffix)
     row = models.Photo(
         patient_id=patient.id,
         session_id=session_id,
