@@ -25,13 +25,16 @@ def sources() -> dict[str, str]:
     return dict(read_data("sources.yaml"))
 
 
-def first_error(exc: PydanticValidationError, prefix: str = "") -> ValidationError:
-    """The first pydantic error as our ValidationError, with a dotted field path."""
+def first_error(
+    exc: PydanticValidationError, prefix: str = "", default: str = "data"
+) -> ValidationError:
+    """The first pydantic error as our ValidationError, with a dotted field path
+    (``default`` names the field when the error is about the whole document)."""
     first = exc.errors()[0]
     where = ""
     for part in first["loc"]:
         where += f"[{part}]" if isinstance(part, int) else (f".{part}" if where else str(part))
-    return ValidationError(f"{prefix}{where}" or prefix or "data", first["msg"])
+    return ValidationError(f"{prefix}{where}" or default, first["msg"])
 
 
 def check_sources(model: BaseModel, cited: set[str]) -> None:

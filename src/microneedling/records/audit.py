@@ -2,22 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import event, insert, inspect
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
+from microneedling.core.jsonable import plain
 from microneedling.core.parsing import utcnow
 from microneedling.records.models import AuditEntry, Base
 
 ACTOR_KEY = "actor"
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    return value
 
 
 def _changes(obj: Base, *, all_columns: bool) -> dict[str, Any]:
@@ -26,11 +20,11 @@ def _changes(obj: Base, *, all_columns: bool) -> dict[str, Any]:
     for attr in state.mapper.column_attrs:
         history = state.attrs[attr.key].history
         if all_columns:
-            changed[attr.key] = _plain(getattr(obj, attr.key))
+            changed[attr.key] = plain(getattr(obj, attr.key))
         elif history.has_changes():
             old = history.deleted[0] if history.deleted else None
             new = history.added[0] if history.added else None
-            changed[attr.key] = {"old": _plain(old), "new": _plain(new)}
+            changed[attr.key] = {"old": plain(old), "new": plain(new)}
     return changed
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
+from microneedling.core.data import first_error
 from microneedling.core.errors import ValidationError
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.services.assessments import build_assessment
@@ -69,13 +70,6 @@ class ClinicFile(_Strict):
     patients: list[PatientIn] = Field(default_factory=list)
 
 
-def _location(loc: tuple[int | str, ...]) -> str:
-    text = ""
-    for part in loc:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
-    return text or "file"
-
-
 def read_clinic_file(path: Path) -> ClinicFile:
     """Parse and validate a clinic file, naming the first bad field."""
     field = str(path)
@@ -99,8 +93,7 @@ def read_clinic_file(path: Path) -> ClinicFile:
     try:
         return ClinicFile.model_validate(raw)
     except PydanticValidationError as exc:
-        first = exc.errors()[0]
-        raise ValidationError(_location(first["loc"]), first["msg"]) from None
+        raise first_error(exc, default="file") from None
 
 
 def import_clinic(db: Session, knowledge: Knowledge, clinic: ClinicFile) -> dict[str, int]:

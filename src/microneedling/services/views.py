@@ -2,21 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import Any
 
+from microneedling.core.jsonable import plain
 from microneedling.records import models
 
-
-def plain(value: Any) -> Any:
-    """Dates and times as ISO strings; everything else as it is."""
-    if isinstance(value, (datetime, date)):
-        return value.isoformat()
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [plain(v) for v in value]
-    return value
+__all__ = ["plain", "record"]
 
 
 def record(obj: models.Base, *, exclude: tuple[str, ...] = ()) -> dict[str, Any]:
