@@ -79,27 +79,14 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
         ok(clinic("session", "start", "1", "--clinician", "Dr A", "--json")).stdout
     )
     sid = str(session["id"])
-    refused(
-        clinic(
-            "session",
-            "record",
-            "zone",
-            sid,
-            "--zone",
-            "cheek_left",
-            "--depth",
-            "1.6",
-            "--passes",
-            "3",
-            "--pattern",
-            "crosshatch",
-            "--endpoint",
-            "pinpoint_bleeding",
-            "--lot",
-            "L1",
-        ),
-        "phase 'preparation'",
-    )
+
+    def record_zone(zone: str, depth: str) -> Cli:
+        return clinic(
+            "session", "record", "zone", sid, "--zone", zone, "--depth", depth, "--passes", "3",
+            "--pattern", "crosshatch", "--endpoint", "pinpoint_bleeding", "--lot", "L1",
+        )  # fmt: skip
+
+    refused(record_zone("cheek_left", "1.6"), "phase 'preparation'")
     ok(
         clinic(
             "session",
@@ -115,47 +102,8 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
             "cheeks",
         )
     )
-    ok(
-        clinic(
-            "session",
-            "record",
-            "zone",
-            sid,
-            "--zone",
-            "cheek_left",
-            "--depth",
-            "1.6 mm",
-            "--passes",
-            "3",
-            "--pattern",
-            "crosshatch",
-            "--endpoint",
-            "pinpoint_bleeding",
-            "--lot",
-            "L1",
-        )
-    )
-    refused(
-        clinic(
-            "session",
-            "record",
-            "zone",
-            sid,
-            "--zone",
-            "cheek_right",
-            "--depth",
-            "9",
-            "--passes",
-            "3",
-            "--pattern",
-            "crosshatch",
-            "--endpoint",
-            "pinpoint_bleeding",
-            "--lot",
-            "L1",
-        ),
-        "depth: 9 mm is outside the allowed range",
-    )
+    ok(record_zone("cheek_left", "1.6 mm"))
+    refused(record_zone("cheek_right", "9"), "depth: 9 mm is outside the allowed range")
     ok(clinic("session", "record", "post-treatment", sid, "--product", "HA serum", "--sterile"))
     sheet = tmp_path / "aftercare.txt"
     finished = ok(clinic("session", "finish", sid, "--aftercare-out", str(sheet)))
