@@ -65,9 +65,12 @@ def postgres_url() -> str:
 
 
 def _truncate(db: Database) -> None:
+    """Empty every table; the owner lifts the audit log's TRUNCATE guard for this one statement."""
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as connection:
+        connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate"))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -5,11 +5,21 @@ from __future__ import annotations
 import typer
 
 from microneedling import DISCLAIMER, __version__
-from microneedling.cli import assessment, db, devices, patients, photos, plan, screening, session
+from microneedling.cli import (
+    assessment,
+    audit,
+    db,
+    devices,
+    patients,
+    photos,
+    plan,
+    screening,
+    session,
+)
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
 from microneedling.cli.photos import analyze_command, compare_command, trend_command
-from microneedling.cli.records import adverse_event, aftercare, audit, export_record, import_file
+from microneedling.cli.records import adverse_event, aftercare, export_record, import_file
 from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
 
@@ -26,7 +36,7 @@ app.command("aftercare")(aftercare)
 app.command("adverse-event")(adverse_event)
 app.command("export")(export_record)
 app.command("import")(import_file)
-app.command("audit")(audit)
+app.add_typer(audit.app, name="audit")
 app.command("demo")(demo)
 app.command("simulate")(simulate)
 app.command("analyze")(analyze_command)

@@ -126,7 +126,6 @@ def analyze_command(
                         db,
                         patient_code=patient,
                         photo=photo,
-                        original_name=path.name,
                         view=view,
                         session_id=session_id,
                         taken_on=day,

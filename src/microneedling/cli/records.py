@@ -96,6 +96,8 @@ def audit(
     as_json: bool = JsonOption,
 ) -> None:
     """Show the append-only audit log, newest first."""
+    if ctx.invoked_subcommand is not None:
+        return
     with state(ctx).reading() as db:
         rows = export.audit_trail(db, limit=limit)
     if as_json:

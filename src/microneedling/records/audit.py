@@ -1,4 +1,9 @@
-"""Write an audit entry for every inserted, updated and deleted record, inside the same flush."""
+"""Write an audit entry for every inserted, updated and deleted record, inside the same flush.
+
+Entries join the hash chain (records/audit_chain.py); names, signatures and identifying free text
+are replaced by keyed hashes whose values live in the erasable ``personal_value`` table
+(records/personal.py). Reading or exporting a patient's record is logged too (``log_access``).
+"""
 
 from __future__ import annotations
 
@@ -9,9 +14,12 @@ from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 
 from microneedling.core.jsonable import plain
 from microneedling.core.parsing import utcnow
-from microneedling.records.models import AuditEntry, Base
+from microneedling.records import audit_chain
+from microneedling.records.models import AuditEntry, Base, PersonalValue
+from microneedling.records.personal import pseudonymize
 
 ACTOR_KEY = "actor"
+UNAUDITED = (AuditEntry, PersonalValue)
 
 
 def _changes(obj: Base, *, all_columns: bool) -> dict[str, Any]:
@@ -28,10 +36,28 @@ def _changes(obj: Base, *, all_columns: bool) -> dict[str, Any]:
     return changed
 
 
-def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+def _write(session: Session, entries: list[dict[str, Any]]) -> None:
+    """Move personal values out of ``entries``, then chain and insert them."""
     actor = str(session.info.get(ACTOR_KEY, "system"))
     now = utcnow()
-    rows: list[dict[str, Any]] = []
+    personal: list[dict[str, Any]] = []
+    for entry in entries:
+        entry["changes"], rows = pseudonymize(
+            entry["entity"],
+            entry["entity_id"],
+            entry["changes"],
+            update=entry["action"] == "update",
+        )
+        personal.extend(rows)
+        entry["at"], entry["actor"] = now, actor
+    connection = session.connection()
+    if personal:
+        connection.execute(insert(PersonalValue), personal)
+    audit_chain.append(connection, entries)
+
+
+def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
+    entries: list[dict[str, Any]] = []
     groups = (
         ("create", session.new, True),
         ("update", session.dirty, False),
@@ -39,23 +65,30 @@ def _after_flush(session: Session, flush_context: UOWTransaction) -> None:
     )
     for action, objects, all_columns in groups:
         for obj in objects:
-            if isinstance(obj, AuditEntry) or not isinstance(obj, Base):
+            if isinstance(obj, UNAUDITED) or not isinstance(obj, Base):
                 continue
             changes = _changes(obj, all_columns=all_columns)
             if action == "update" and not changes:
                 continue
-            rows.append(
+            entries.append(
                 {
-                    "at": now,
-                    "actor": actor,
                     "action": action,
                     "entity": obj.__tablename__,
                     "entity_id": getattr(obj, "id", None),
                     "changes": changes,
                 }
             )
-    if rows:
-        session.connection().execute(insert(AuditEntry), rows)
+    if entries:
+        _write(session, entries)
+
+
+def log_access(session: Session, action: str, obj: Base) -> None:
+    """Record that the session's actor read or exported ``obj`` (e.g. a patient's record)."""
+    session.flush()
+    _write(
+        session,
+        [{"action": action, "entity": obj.__tablename__, "entity_id": obj.id, "changes": {}}],  # type: ignore[attr-defined]
+    )
 
 
 def install_audit(factory: sessionmaker[Session]) -> None:

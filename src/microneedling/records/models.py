@@ -263,17 +263,59 @@ class AdverseEvent(Base):
 
 
 class AuditEntry(Base):
-    """Append-only: who changed what, when. Database triggers refuse updates and deletes."""
+    """Append-only and hash-chained: who changed or read what, when.
+
+    ``seq`` counts entries from 1 without gaps; ``prev_hash`` is the ``entry_hash`` of entry
+    ``seq - 1`` and ``entry_hash`` the SHA-256 of ``prev_hash`` and this entry's content
+    (records/audit_chain.py). Database triggers refuse updates, deletes and entries that do not
+    extend the chain. Personal values in ``changes`` are kept as keyed hashes (``PersonalValue``).
+    """
 
     __tablename__ = "audit_log"
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(unique=True)
     at: Mapped[datetime] = mapped_column(default=utcnow)
     actor: Mapped[str] = mapped_column(String(128))
     action: Mapped[str] = mapped_column(String(16))
     entity: Mapped[str] = mapped_column(String(64))
     entity_id: Mapped[int]
     changes: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    prev_hash: Mapped[str] = mapped_column(String(64))
+    entry_hash: Mapped[str] = mapped_column(String(64))
+
+
+class PersonalValue(Base):
+    """A name, signature or free text that the audit log refers to by its keyed hash.
+
+    Deleting the row (erasure) leaves the audit entry, and so the chain, unchanged: the entry keeps
+    ``digest`` (HMAC-SHA256 of the value under ``salt``), which without the salt reveals nothing.
+    Never audited itself.
+    """
+
+    __tablename__ = "personal_value"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest: Mapped[str] = mapped_column(String(64), unique=True)
+    salt: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str] = mapped_column(Text)
+    entity: Mapped[str] = mapped_column(String(64))
+    entity_id: Mapped[int] = mapped_column(index=True)
+    field: Mapped[str] = mapped_column(String(64))
+
+
+class Erasure(Base):
+    """A patient's photos and personal data were erased: when, by whom and why."""
+
+    __tablename__ = "erasure"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patient.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    erased_by: Mapped[str] = mapped_column(String(128))
+    erased_at: Mapped[datetime] = mapped_column(default=utcnow)
+    photos_removed: Mapped[int]
+    values_removed: Mapped[int]
 
 
 class Prediction(Base):
@@ -302,8 +344,8 @@ class Photo(Base):
     session_id: Mapped[int | None] = mapped_column(ForeignKey("treatment_session.id"))
     view: Mapped[str] = mapped_column(String(16))
     sha256: Mapped[str] = mapped_column(String(64))
-    stored_path: Mapped[str] = mapped_column(String(512))
-    original_name: Mapped[str] = mapped_column(String(255))
+    stored_path: Mapped[str] = mapped_column(String(512))  # relative to the photo directory
+    orientation: Mapped[int] = mapped_column(default=1)  # the EXIF orientation that was applied
     width: Mapped[int]
     height: Mapped[int]
     taken_on: Mapped[date] = mapped_column(Date)

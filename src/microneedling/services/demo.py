@@ -152,7 +152,6 @@ def _demo_photos(db: Database, plan: dict[str, Any], actor: str) -> dict[str, An
                 s,
                 patient_code="MN-0001",
                 photo=photo,
-                original_name=path.name,
                 taken_on=start + timedelta(days=offset),
             )
             photo_store.record_analysis(s, row, summary)

@@ -45,7 +45,6 @@ def store_photo(
     *,
     patient_code: str,
     photo: Photo,
-    original_name: str,
     view: str = "front",
     session_id: int | None = None,
     taken_on: date | None = None,
@@ -72,8 +71,7 @@ def store_photo(
         session_id=session_id,
         view=view,
         sha256=photo.sha256,
-        stored_path=str(path),
-        original_name=original_name[:255],
+        stored_path=path.relative_to(photo_dir()).as_posix(),
         width=int(photo.rgb.shape[1]),
         height=int(photo.rgb.shape[0]),
         taken_on=taken_on or date.today(),
@@ -83,12 +81,17 @@ def store_photo(
     return row
 
 
+# Keys of an analysis summary that name files on the user's disk; never stored.
+PATH_KEYS = ("photo", "overlay", "source")
+
+
 def record_analysis(db: Session, photo: models.Photo, summary: dict[str, Any]) -> dict[str, Any]:
+    """Store an analysis of a stored photo, without the paths of the files it was read from."""
     row = models.PhotoAnalysisRecord(
         photo_id=photo.id,
         version=summary["version"],
         quality_ok=summary["quality"]["ok"],
-        summary=summary,
+        summary={k: v for k, v in summary.items() if k not in PATH_KEYS},
     )
     db.add(row)
     db.flush()
