@@ -17,6 +17,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from microneedling.protocol.knowledge import Knowledge, load_knowledge
+from microneedling.records import audit_chain
 from microneedling.records.database import DATABASE_URL_ENV, Database
 from microneedling.records.models import Base
 
@@ -65,12 +66,15 @@ def postgres_url() -> str:
 
 
 def _truncate(db: Database) -> None:
-    """Empty every table; the owner lifts the audit log's TRUNCATE guard for this one statement."""
+    """Empty every table; the owner lifts the audit log's guards for this and puts them back as
+    migrated (a tamper test may have removed them)."""
     tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
     with db.engine.begin() as connection:
-        connection.execute(text("ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_truncate"))
+        for name in audit_chain.POSTGRES_TRIGGERS:
+            connection.execute(text(f"DROP TRIGGER IF EXISTS {name} ON audit_log"))
         connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        connection.execute(text("ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_truncate"))
+        for statement in audit_chain.postgres_ddl():
+            connection.execute(text(statement))
 
 
 @pytest.fixture(params=BACKENDS)

@@ -64,9 +64,9 @@ POSTGRES_FUNCTIONS = {
         "END"
     ),
 }
-# trigger name -> (timing and events, row or statement, function)
+# trigger name -> (timing and events as pg_get_triggerdef writes them, row or statement, function)
 POSTGRES_TRIGGERS = {
-    "audit_log_no_change": ("BEFORE UPDATE OR DELETE", "ROW", "audit_log_append_only"),
+    "audit_log_no_change": ("BEFORE DELETE OR UPDATE", "ROW", "audit_log_append_only"),
     "audit_log_no_truncate": ("BEFORE TRUNCATE", "STATEMENT", "audit_log_append_only"),
     "audit_log_chain": ("BEFORE INSERT", "ROW", "audit_log_extends_chain"),
 }
