@@ -84,9 +84,9 @@ def _drop_triggers() -> None:
 
 
 def _relative(path: str) -> str:
-    """``photos/ab/abcdef.jpg`` from wherever the photo directory was: ``ab/abcdef.jpg``."""
-    parts = PurePath(path).parts
-    return "/".join(parts[-2:])
+    """``ab/abcdef….jpg`` (stored files are named by their hash) from wherever the store was."""
+    name = PurePath(path).name
+    return f"{name[:2]}/{name}"
 
 
 def _scrub_photo(changes: dict[str, Any]) -> dict[str, Any]:
@@ -192,11 +192,11 @@ def upgrade() -> None:
         batch_op.alter_column("entry_hash", existing_type=sa.String(length=64), nullable=False)
         batch_op.create_unique_constraint(batch_op.f("uq_audit_log_seq"), ["seq"])
 
-    with op.batch_alter_table("photo", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("orientation", sa.Integer(), nullable=False, server_default="1")
-        )
-        batch_op.drop_column("original_name")
+    # native ALTER TABLE on SQLite too: recreating ``photo`` would trip photo_analysis's foreign key
+    op.add_column(
+        "photo", sa.Column("orientation", sa.Integer(), nullable=False, server_default="1")
+    )
+    op.execute("ALTER TABLE photo DROP COLUMN original_name")
     _scrub_photo_tables()
 
     if _postgres():
@@ -209,11 +209,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     _drop_triggers()
-    with op.batch_alter_table("photo", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("original_name", sa.String(length=255), nullable=False, server_default="")
-        )
-        batch_op.drop_column("orientation")
+    op.add_column(
+        "photo",
+        sa.Column("original_name", sa.String(length=255), nullable=False, server_default=""),
+    )
+    op.execute("ALTER TABLE photo DROP COLUMN orientation")
     with op.batch_alter_table("audit_log", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("uq_audit_log_seq"), type_="unique")
         batch_op.drop_column("entry_hash")
