@@ -16,7 +16,7 @@ from typer.core import TyperGroup
 
 from microneedling.core.errors import MicroneedlingError
 from microneedling.protocol.knowledge import Knowledge, load_knowledge
-from microneedling.records.database import Database, describe
+from microneedling.records.database import MIGRATION_URL_ENV, Database, describe, resolve_url
 
 USER_ENV = "MICRONEEDLING_USER"
 
@@ -55,6 +55,11 @@ class State:
 
     def database(self) -> Database:
         return Database.from_url(self.database_url)
+
+    def migration_database(self) -> Database | None:
+        """The schema owner's connection, when migrations run as another role."""
+        url = os.environ.get(MIGRATION_URL_ENV)
+        return Database(resolve_url(url, MIGRATION_URL_ENV)) if url else None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

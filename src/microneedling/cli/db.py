@@ -6,20 +6,26 @@ import typer
 
 from microneedling.cli.context import new_app, state
 from microneedling.cli.output import JsonOption, print_json
-from microneedling.records.database import DATABASE_URL_ENV
+from microneedling.records.database import DATABASE_URL_ENV, MIGRATION_URL_ENV, upgrade_schema
 
-app = new_app(f"Database schema (set the URL with {DATABASE_URL_ENV}).")
+app = new_app(
+    f"Database schema (set the URL with {DATABASE_URL_ENV}; migrations run as "
+    f"{MIGRATION_URL_ENV} when set)."
+)
 
 
 @app.command("upgrade")
 def upgrade(ctx: typer.Context) -> None:
-    """Create or update the schema to the latest migration."""
-    db = state(ctx).database()
+    """Create or update the schema to the latest migration (as the owner role when set)."""
+    st = state(ctx)
+    db, owner = st.database(), st.migration_database()
     try:
-        db.upgrade()
-        typer.echo(f"database {db.safe_url} is at revision {db.current_revision()}")
+        revision = upgrade_schema(db, owner)
+        typer.echo(f"database {db.safe_url} is at revision {revision}")
     finally:
         db.dispose()
+        if owner is not None:
+            owner.dispose()
 
 
 @app.command("status")

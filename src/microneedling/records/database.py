@@ -26,6 +26,17 @@ if TYPE_CHECKING:  # Alembic is loaded only by the commands that migrate or chec
     from alembic.config import Config
 
 DATABASE_URL_ENV = "MICRONEEDLING_DATABASE_URL"
+MIGRATION_URL_ENV = "MICRONEEDLING_MIGRATION_URL"
+# What the application role may do on PostgreSQL when migrations run as a separate owner role:
+# read and write the records, but only read and append the audit log and only read the schema
+# version. Applied after every upgrade, so tables added by later migrations are covered.
+APPLICATION_GRANTS = (
+    "GRANT USAGE ON SCHEMA {schema} TO {role}",
+    "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {role}",
+    "GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role}",
+    "REVOKE UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON audit_log FROM {role}",
+    "REVOKE INSERT, UPDATE, DELETE, TRUNCATE, REFERENCES, TRIGGER ON alembic_version FROM {role}",
+)
 MIGRATIONS = "microneedling.records:migrations"
 
 
@@ -39,14 +50,14 @@ def default_database_url() -> str:
     return f"sqlite:///{data_dir() / 'microneedling.sqlite3'}"
 
 
-def resolve_url(explicit: str | None = None) -> URL:
+def resolve_url(explicit: str | None = None, field: str = DATABASE_URL_ENV) -> URL:
     """Parse the database URL (argument, else environment, else default) with a clear error."""
     text = explicit or os.environ.get(DATABASE_URL_ENV) or default_database_url()
     try:
         url = make_url(text)
     except ArgumentError:
         raise ValidationError(
-            DATABASE_URL_ENV,
+            field,
             "malformed database URL; expected sqlite:///path/to/file.sqlite3 or "
             "postgresql://user:password@host:5432/dbname",
         ) from None
@@ -55,15 +66,32 @@ def resolve_url(explicit: str | None = None) -> URL:
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         return url
-    raise ValidationError(
-        DATABASE_URL_ENV, f"unsupported database {backend!r}; use sqlite or postgresql"
-    )
+    raise ValidationError(field, f"unsupported database {backend!r}; use sqlite or postgresql")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def upgrade_schema(application: Database, owner: Database | None = None) -> str | None:
+    """Migrate to the latest revision as ``owner`` (else as the application itself).
+
+    On PostgreSQL with an owner of another name, the application's role is then granted what it
+    needs and no more (``APPLICATION_GRANTS``). Returns the revision reached.
+    """
+    migrator = owner or application
+    migrator.upgrade()
+    role = application.url.username
+    if (
+        owner is not None
+        and role is not None
+        and role != owner.url.username
+        and owner.url.get_backend_name() == "postgresql"
+    ):
+        owner.grant_application_role(role)
+    return migrator.current_revision()
 
 
 def describe(exc: SQLAlchemyError) -> str:
@@ -132,6 +160,16 @@ class Database:
             command.upgrade(self.alembic_config(), revision)
         except OperationalError as exc:
             raise self._unreachable(exc) from None
+
+    def grant_application_role(self, role: str) -> None:
+        """As the owner, let ``role`` use the schema, and append to (never change) the audit log."""
+        with self.engine.begin() as connection:
+            quote = connection.dialect.identifier_preparer.quote
+            schema = connection.exec_driver_sql("SELECT current_schema()").scalar_one()
+            for statement in APPLICATION_GRANTS:
+                connection.exec_driver_sql(
+                    statement.format(schema=quote(str(schema)), role=quote(role))
+                )
 
     def downgrade(self, revision: str) -> None:
         from alembic import command
