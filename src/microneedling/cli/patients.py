@@ -7,6 +7,7 @@ import typer
 from microneedling.cli.context import new_app, state
 from microneedling.cli.output import JsonOption, fields, print_json, table
 from microneedling.cli.parsing import key_values
+from microneedling.services import erasure
 from microneedling.services import patients as service
 
 app = new_app("Register, list and show patients (pseudonymous codes only).")
@@ -53,7 +54,21 @@ def list_(ctx: typer.Context, as_json: bool = JsonOption) -> None:
 
 @app.command("show")
 def show(ctx: typer.Context, code: str, as_json: bool = JsonOption) -> None:
-    """Show one patient."""
-    with state(ctx).reading() as db:
+    """Show one patient (the reading is logged in the audit log)."""
+    with state(ctx).transaction() as db:
         view = service.show_patient(db, code)
     print_json(view) if as_json else fields(f"Patient {code}", view, PATIENT_KEYS)
+
+
+@app.command("erase")
+def erase(
+    ctx: typer.Context,
+    code: str = typer.Argument(..., help="Patient code."),
+    reason: str = typer.Option(..., "--reason", help="Why (e.g. the patient's request of DATE)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Erase a patient's photos (files too), free text and personal values; the reason is kept."""
+    with state(ctx).transaction() as db:
+        view = erasure.erase_patient(db, code, reason=reason)
+    keys = ("patient", "photos_removed", "values_removed", "erased_by", "erased_at")
+    print_json(view) if as_json else fields(f"Patient {code} erased", view, keys)

@@ -226,7 +226,7 @@ def trend_command(
     """Each stored photo's metrics over time, beside the plan's predicted collagen course."""
     from microneedling.services import photos as photo_service
 
-    with state(ctx).reading() as db:
+    with state(ctx).transaction() as db:  # the reading is logged
         result = photo_service.trend(db, patient, view=view)
     if as_json:
         print_json(result)

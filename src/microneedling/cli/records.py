@@ -62,10 +62,10 @@ def export_record(
     patient: str = typer.Argument(..., help="Patient code."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
 ) -> None:
-    """Export a patient's whole record as JSON."""
+    """Export a patient's whole record as JSON (the export is logged in the audit log)."""
     import json
 
-    with state(ctx).reading() as db:
+    with state(ctx).transaction() as db:
         document = export.export_patient(db, patient)
     text = json.dumps(document, indent=2, ensure_ascii=False)
     if output is None:

@@ -155,5 +155,5 @@ def _demo_photos(db: Database, plan: dict[str, Any], actor: str) -> dict[str, An
                 taken_on=start + timedelta(days=offset),
             )
             photo_store.record_analysis(s, row, summary)
-    with db.reading() as s:
+    with db.transaction(actor) as s:
         return photo_store.trend(s, "MN-0001")

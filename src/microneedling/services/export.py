@@ -10,13 +10,16 @@ from sqlalchemy.orm import Session
 from microneedling import DISCLAIMER, __version__
 from microneedling.core.parsing import utcnow
 from microneedling.records import models
+from microneedling.records.audit import log_access
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import patient_view, plain, plan_view, record, screening_view
 from microneedling.services.views import session_view as treatment_view
 
 
 def export_patient(db: Session, code: str) -> dict[str, Any]:
+    """The whole record of a patient; the export is logged with the actor."""
     patient = patient_by_code(db, code)
+    log_access(db, "export", patient)
     return {
         "format": "microneedling.patient-record",
         "version": __version__,

@@ -12,6 +12,7 @@ from microneedling.core.clinical import FitzpatrickType
 from microneedling.core.errors import ValidationError
 from microneedling.core.parsing import check_birth_year, parse_enum
 from microneedling.records import models
+from microneedling.records.audit import log_access
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import patient_view
 
@@ -87,4 +88,7 @@ def list_patients(session: Session) -> list[dict[str, Any]]:
 
 
 def show_patient(session: Session, code: str) -> dict[str, Any]:
-    return patient_view(patient_by_code(session, code))
+    """One patient's record; the reading is logged with the actor."""
+    patient = patient_by_code(session, code)
+    log_access(session, "read", patient)
+    return patient_view(patient)

@@ -15,6 +15,7 @@ from microneedling.analysis.images import Photo
 from microneedling.analysis.pipeline import VIEW_YAW_DEG
 from microneedling.core.errors import ValidationError
 from microneedling.records import models
+from microneedling.records.audit import log_access
 from microneedling.records.database import data_dir
 from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
@@ -116,8 +117,11 @@ def _prediction_for(
 
 
 def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, Any]:
-    """Every analysed photo of the patient in date order, per zone, beside the predicted course."""
+    """Every analysed photo of the patient in date order, per zone, beside the predicted course.
+
+    The reading is logged with the actor."""
     patient = patient_by_code(db, patient_code)
+    log_access(db, "read", patient)
     photos = db.scalars(
         select(models.Photo)
         .where(models.Photo.patient_id == patient.id, models.Photo.view == view)
