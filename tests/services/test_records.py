@@ -189,4 +189,5 @@ def test_adverse_event_and_export(database: Database, knowledge: Knowledge) -> N
     assert len(document["assessments"]) == 4
     assert document["adverse_events"][0]["kind"] == "prolonged_erythema"
     assert "not medical advice" in document["notice"]
-    assert len(trail) == 5 and trail[0]["entity"] == "adverse_event"
+    assert len(trail) == 5 and (trail[0]["action"], trail[0]["entity"]) == ("export", "patient")
+    assert trail[1]["entity"] == "adverse_event"
