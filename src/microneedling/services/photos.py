@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from microneedling.core.errors import ValidationError
 from microneedling.records import models
 from microneedling.records.audit import log_access
 from microneedling.records.database import data_dir
+from microneedling.records.photo_store import clean_copy, write_once
 from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
 
@@ -28,19 +28,6 @@ def photo_dir() -> Path:
     return Path(os.environ.get(PHOTO_DIR_ENV) or data_dir() / "photos")
 
 
-def _store_bytes(data: bytes, sha256: str, suffix: str) -> Path:
-    """Write once under photos/ab/abcdef...; an existing file with that hash is kept as it is."""
-    target = photo_dir() / sha256[:2] / f"{sha256}{suffix}"
-    if target.exists():
-        return target
-    target.parent.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(dir=target.parent, delete=False) as handle:
-        handle.write(data)
-        temporary = Path(handle.name)
-    os.replace(temporary, target)
-    return target
-
-
 def store_photo(
     db: Session,
     *,
@@ -50,7 +37,10 @@ def store_photo(
     session_id: int | None = None,
     taken_on: date | None = None,
 ) -> models.Photo:
-    """Link a decoded photo to a patient (and session); the same photo twice is stored once."""
+    """Link a decoded photo to a patient (and session); the same photo twice is stored once.
+
+    The stored copy has no EXIF/XMP/IPTC metadata and decodes to the analysed pixels; neither the
+    file's name nor its folder is kept (records/photo_store.py)."""
     patient = patient_by_code(db, patient_code)
     if view not in VIEWS:
         raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
@@ -65,14 +55,15 @@ def store_photo(
     )
     if existing is not None:
         return existing
-    suffix = {"JPEG": ".jpg", "MPO": ".jpg", "PNG": ".png", "TIFF": ".tif"}[photo.format]
-    path = _store_bytes(photo.data, photo.sha256, suffix)
+    clean = clean_copy(photo.data, photo.format, photo.rgb)
+    path = write_once(photo_dir(), f"{photo.sha256}{clean.suffix}", clean.data)
     row = models.Photo(
         patient_id=patient.id,
         session_id=session_id,
         view=view,
         sha256=photo.sha256,
         stored_path=path.relative_to(photo_dir()).as_posix(),
+        orientation=clean.orientation,
         width=int(photo.rgb.shape[1]),
         height=int(photo.rgb.shape[0]),
         taken_on=taken_on or date.today(),
