@@ -1,7 +1,9 @@
 """Migrations, transactions, the audit log and connection errors, on every backend."""
 
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import func, inspect, select, text
@@ -152,3 +154,24 @@ def test_migrations_match_the_models(database: Database) -> None:
     with database.engine.connect() as connection:
         diff = compare_metadata(MigrationContext.configure(connection), Base.metadata)
     assert diff == []
+
+
+def test_a_database_newer_than_the_code_is_one_clear_error(
+    database: Database, cli: Callable[..., Any]
+) -> None:
+    with database.engine.begin() as c:
+        c.execute(text("UPDATE alembic_version SET version_num = '0099'"))
+    expected = r"is at revision 0099, newer than this microneedling .* knows"
+    for attempt in (database.require_migrated, database.upgrade):
+        with pytest.raises(DatabaseError, match=expected):
+            attempt()
+    for args in (("db", "upgrade"), ("db", "status"), ("patients", "list"), ("audit", "verify")):
+        result = cli(*args)
+        assert result.exit_code == 2, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and "is at revision 0099, newer than" in lines[0]
+        assert lines[0].startswith("error: ")
+    with database.engine.begin() as c:  # leave the shared database as migrated
+        c.execute(
+            text("UPDATE alembic_version SET version_num = :v"), {"v": database.head_revision()}
+        )

@@ -33,7 +33,7 @@ def status(ctx: typer.Context, as_json: bool = JsonOption) -> None:
     """Show the database URL and whether its schema is current."""
     db = state(ctx).database()
     try:
-        current, head = db.current_revision(), db.head_revision()
+        current, head = db.require_known_revision(), db.head_revision()
     finally:
         db.dispose()
     view = {"url": db.safe_url, "revision": current, "latest": head, "current": current == head}

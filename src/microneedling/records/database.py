@@ -152,10 +152,31 @@ class Database:
 
         return ScriptDirectory.from_config(self.alembic_config()).get_current_head()
 
+    def require_known_revision(self) -> str | None:
+        """The current revision, refusing one this code has no migration for (a newer release's)."""
+        from alembic.script import ScriptDirectory
+        from alembic.util import CommandError
+
+        current = self.current_revision()
+        if current is None:
+            return None
+        try:
+            ScriptDirectory.from_config(self.alembic_config()).get_revision(current)
+        except CommandError:
+            from microneedling import __version__
+
+            raise DatabaseError(
+                f"database {self.safe_url} is at revision {current}, newer than this "
+                f"microneedling ({__version__}, latest revision {self.head_revision()}) knows; "
+                "use the newer release that migrated it"
+            ) from None
+        return current
+
     def upgrade(self, revision: str = "head") -> None:
         """Apply migrations up to ``revision``."""
         from alembic import command
 
+        self.require_known_revision()
         try:
             command.upgrade(self.alembic_config(), revision)
         except OperationalError as exc:
@@ -174,11 +195,12 @@ class Database:
     def downgrade(self, revision: str) -> None:
         from alembic import command
 
+        self.require_known_revision()
         command.downgrade(self.alembic_config(), revision)
 
     def require_migrated(self) -> None:
         """Refuse to work on a database whose schema is not at the latest migration."""
-        current, head = self.current_revision(), self.head_revision()
+        current, head = self.require_known_revision(), self.head_revision()
         if current != head:
             state = "has no schema" if current is None else f"is at revision {current}"
             raise DatabaseError(
