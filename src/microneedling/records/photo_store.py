@@ -25,14 +25,23 @@ import tempfile
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import numpy as np
-from numpy.typing import NDArray
-from PIL import Image
+from microneedling.records.database import data_dir
 
+if TYPE_CHECKING:  # Pillow and NumPy load only when a photo is stored, not at CLI start
+    import numpy as np
+    from numpy.typing import NDArray
+
+PHOTO_DIR_ENV = "MICRONEEDLING_PHOTO_DIR"
 ORIENTATION_TAG = 0x0112
 JPEG_KEEP_APP = {0xE0, 0xE2, 0xEE}  # APP0 JFIF, APP2 ICC profile, APP14 Adobe
 PNG_DROP = {b"tEXt", b"zTXt", b"iTXt", b"tIME", b"eXIf"}
+
+
+def photo_dir() -> Path:
+    """Where stored photos live: ``MICRONEEDLING_PHOTO_DIR``, else beside the default database."""
+    return Path(os.environ.get(PHOTO_DIR_ENV) or data_dir() / "photos")
 
 
 @dataclass(frozen=True)
@@ -43,12 +52,16 @@ class CleanPhoto:
 
 
 def _orientation(data: bytes) -> int:
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         value = image.getexif().get(ORIENTATION_TAG, 1)
     return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _exif_orientation_only(orientation: int) -> bytes:
+    from PIL import Image
+
     exif = Image.Exif()
     exif[ORIENTATION_TAG] = orientation
     payload = exif.tobytes()
@@ -105,6 +118,8 @@ def _png(data: bytes, orientation: int) -> bytes:
 
 
 def _png_of(rgb: NDArray[np.uint8]) -> bytes:
+    from PIL import Image
+
     buffer = io.BytesIO()
     Image.fromarray(rgb).save(buffer, format="PNG")
     return buffer.getvalue()

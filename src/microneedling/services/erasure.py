@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from microneedling.core.errors import ValidationError
 from microneedling.records import models
 from microneedling.records.audit import ACTOR_KEY
+from microneedling.records.photo_store import photo_dir
 from microneedling.services.lookups import patient_by_code
-from microneedling.services.photos import photo_dir
 from microneedling.services.views import record
 
 ERASED = "[erased]"

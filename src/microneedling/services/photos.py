@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import os
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -15,17 +13,13 @@ from microneedling.analysis.pipeline import VIEW_YAW_DEG
 from microneedling.core.errors import ValidationError
 from microneedling.records import models
 from microneedling.records.audit import log_access
-from microneedling.records.database import data_dir
-from microneedling.records.photo_store import clean_copy, write_once
+from microneedling.records.photo_store import PHOTO_DIR_ENV, clean_copy, photo_dir, write_once
 from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
 
-PHOTO_DIR_ENV = "MICRONEEDLING_PHOTO_DIR"
+__all__ = ["PHOTO_DIR_ENV", "photo_dir", "record_analysis", "store_photo", "trend"]
+
 VIEWS = tuple(VIEW_YAW_DEG)
-
-
-def photo_dir() -> Path:
-    return Path(os.environ.get(PHOTO_DIR_ENV) or data_dir() / "photos")
 
 
 def store_photo(
