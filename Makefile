@@ -34,6 +34,7 @@ test: lint
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_simulate.py
 	$(BIN)/python benchmarks/bench_analysis.py
+	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:
