@@ -72,10 +72,25 @@ def test_no_face_two_faces_small_face(face: np.ndarray) -> None:
     with pytest.raises(ValidationError, match="no face found"):
         detect_landmarks(blank)
     crop = face[100:1100, 500:1500]
-    with pytest.raises(ValidationError, match="two faces"):
+    with pytest.raises(ValidationError, match="2 faces found; photograph one patient"):
         detect_landmarks(np.hstack([crop, crop]))
     tiny = np.full((1600, 1600, 3), 200, np.uint8)
     small = np.asarray(Image.fromarray(crop).resize((500, 500)))
     tiny[500:1000, 500:1000] = small
-    with pytest.raises(ValidationError, match="too small"):
+    with pytest.raises(ValidationError, match="1 face found but too small"):
         detect_landmarks(tiny)
+
+
+def test_group_photo_of_small_faces_says_so(face: np.ndarray) -> None:
+    """Six faces of ~190 px (a group photo) are too small for the whole-frame detector: the error
+    says how many faces were found and that they are too small, not "no face found"."""
+    head = np.asarray(Image.fromarray(face[100:1100, 500:1500]).resize((190, 190)))
+    group = np.full((1000, 1800, 3), 120, np.uint8)
+    for row in range(2):
+        for col in range(3):
+            y, x = 200 + row * 400, 200 + col * 550
+            group[y : y + 190, x : x + 190] = head
+    with pytest.raises(ValidationError) as err:
+        detect_landmarks(group, "group.jpg")
+    assert err.value.field == "group.jpg"
+    assert err.value.reason.startswith("6 faces found but too small")

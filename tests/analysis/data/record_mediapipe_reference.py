@@ -6,8 +6,8 @@ This is how ``mediapipe_0.10.21_reference.npz`` was made, before the mediapipe p
     PYTHONPATH=. python tests/analysis/data/record_mediapipe_reference.py
 
 Each entry is the output of ``mp.solutions.face_mesh.FaceMesh(static_image_mode=True,
-refine_landmarks=True)`` (the attention model, 478 points) on the full image, in image pixels (x, y, z),
-plus the image's height and width. The images are made by ``reference_images`` in
+refine_landmarks=True)`` (the attention model, 478 points) on the full image, in image
+pixels (x, y, z), plus the image's height and width. The images are made by ``reference_images`` in
 ``tests/analysis/test_landmarks_reference.py`` so the test rebuilds exactly what was measured here.
 """
 
@@ -20,7 +20,6 @@ import numpy as np
 
 def main() -> None:
     import mediapipe as mp  # type: ignore[import-not-found]
-
     from tests.analysis.test_landmarks_reference import reference_images
 
     mesh = mp.solutions.face_mesh.FaceMesh(
