@@ -40,7 +40,7 @@ from microneedling.core.errors import ValidationError
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-MODEL = "litert-mediapipe-0.10.21-blazeface-sr+mesh468+iris"
+MODEL = "litert-mp0.10.21-blazeface+mesh468+iris"  # runtime, model files, their source
 RIGHT_IRIS, LEFT_IRIS = 468, 473  # the subject's right iris appears on the image's left
 FOREHEAD_TOP, NOSE_TIP, CHIN = 10, 1, 152
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import tempfile
 from datetime import date
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from microneedling.analysis.images import Photo
 from microneedling.analysis.pipeline import VIEW_YAW_DEG
-from microneedling.core.errors import ValidationError
+from microneedling.core.errors import MicroneedlingError, ValidationError
 from microneedling.records import models
 from microneedling.records.database import data_dir
 from microneedling.services.lookups import by_id, patient_by_code
@@ -83,16 +84,102 @@ def store_photo(
     return row
 
 
+# Keys of an analysis summary that describe the caller's files, not the photo: never stored.
+_NOT_STORED = ("photo", "overlay", "stored")
+NOT_MEASURED = "not measured"
+
+
+def model_id(summary: dict[str, Any]) -> str:
+    """What measured an analysis: the analysis version and the landmark runtime+models.
+
+    Analyses stored before the landmark model was recorded in the version name it in the summary.
+    """
+    return f"{summary['version']}+{summary.get('landmark_model', 'unknown')}"
+
+
+def current_model_id() -> str:
+    from microneedling.analysis.landmarks import MODEL
+    from microneedling.analysis.pipeline import ANALYSIS_VERSION
+
+    return f"{ANALYSIS_VERSION}+{MODEL}"
+
+
 def record_analysis(db: Session, photo: models.Photo, summary: dict[str, Any]) -> dict[str, Any]:
+    """Store one analysis of a stored photo, under the id of the model that measured it."""
+    kept = {k: v for k, v in summary.items() if k not in _NOT_STORED}
     row = models.PhotoAnalysisRecord(
         photo_id=photo.id,
-        version=summary["version"],
-        quality_ok=summary["quality"]["ok"],
-        summary=summary,
+        version=model_id(kept),
+        quality_ok=kept["quality"]["ok"],
+        summary=kept,
     )
     db.add(row)
     db.flush()
     return record(row, exclude=("summary",)) | {"photo_id": photo.id}
+
+
+def _stored_bytes(photo: models.Photo) -> bytes:
+    """The stored file of a photo, checked against its content hash."""
+    field = f"photo {photo.id}"
+    try:
+        data = Path(photo.stored_path).read_bytes()
+    except OSError:
+        raise ValidationError(field, "its stored file is missing from the photo store") from None
+    if hashlib.sha256(data).hexdigest() != photo.sha256:
+        raise ValidationError(field, "its stored file has changed since it was stored")
+    return data
+
+
+def reanalyze(
+    db: Session, patient_code: str, *, view: str | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Measure a patient's stored photos again with the current model, keeping the old analyses.
+
+    Each photo gets a new analysis row under the current model id (the old rows stay, with theirs);
+    photos whose newest analysis already has the current id are left alone unless ``force``. The
+    options of the newest analysis (grey card, given scale) are used again. A photo that cannot be
+    measured (its file gone, no face) is reported with the reason and nothing is stored for it.
+    """
+    from microneedling.analysis.images import decode_photo
+    from microneedling.analysis.pipeline import analyze
+
+    patient = patient_by_code(db, patient_code)
+    if view is not None and view not in VIEWS:
+        raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
+    query = select(models.Photo).where(models.Photo.patient_id == patient.id)
+    if view is not None:
+        query = query.where(models.Photo.view == view)
+    current = current_model_id()
+    outcomes = []
+    for photo in db.scalars(query.order_by(models.Photo.taken_on, models.Photo.id)).all():
+        previous = photo.analyses[-1] if photo.analyses else None
+        outcome: dict[str, Any] = {
+            "photo_id": photo.id,
+            "taken_on": photo.taken_on.isoformat(),
+            "view": photo.view,
+            "previous_model": model_id(previous.summary) if previous else None,
+        }
+        if previous is not None and outcome["previous_model"] == current and not force:
+            outcomes.append(outcome | {"status": "already current"})
+            continue
+        options = dict(previous.summary.get("options", {})) if previous else {}
+        box = options.get("grey_box")
+        try:
+            decoded = decode_photo(_stored_bytes(photo), f"photo {photo.id}")
+            result = analyze(
+                decoded.rgb,
+                grey_box=tuple(box) if box else None,
+                mm_per_px=options.get("mm_per_px"),
+                view=photo.view,
+                field_name=f"photo {photo.id}",
+            )
+        except MicroneedlingError as exc:
+            outcomes.append(outcome | {"status": NOT_MEASURED, "reason": str(exc)})
+            continue
+        summary = result.summary() | {"sha256": photo.sha256, "options": options}
+        stored = record_analysis(db, photo, summary)
+        outcomes.append(outcome | {"status": "measured", "analysis_id": stored["id"]})
+    return {"patient": patient.code, "model": current, "photos": outcomes}
 
 
 def _prediction_for(
@@ -162,13 +249,28 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
                 "taken_on": photo.taken_on.isoformat(),
                 "day": day,
                 "quality_ok": summary["quality"]["ok"],
+                "model": model_id(summary),
                 "zones": zones,
             }
         )
+    models_used = sorted({p["model"] for p in points})
     return {
         "patient": patient.code,
         "view": view,
         "start": start.isoformat() if start else None,
         "prediction_id": prediction.id if prediction else None,
+        "models": models_used,
+        "mixed_models": _mixed_models_warning(patient.code, models_used),
         "points": points,
     }
+
+
+def _mixed_models_warning(patient_code: str, models_used: list[str]) -> str | None:
+    """Analyses by different models are not comparable point to point: say so, and the fix."""
+    if len(models_used) < 2:
+        return None
+    return (
+        f"these photos were measured by {len(models_used)} different models "
+        f"({', '.join(models_used)}); their values are not comparable point to point. "
+        f"Reanalyze {patient_code} to measure them all with the current model."
+    )
