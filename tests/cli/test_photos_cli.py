@@ -59,6 +59,11 @@ def test_bad_photos_are_refused_one_by_one(samples: list[Path], tmp_path: Path) 
     assert "not an image" in result.stderr and "Traceback" not in result.output
     assert len(json.loads(result.stdout)["results"]) == 1  # the good photo was still measured
     refused(runner.invoke(app, ["analyze", str(samples[0]), "--grey-box", "1,2,3"]), "grey_box")
+    refused(
+        runner.invoke(app, ["analyze", str(samples[0]), "--grey-box", "2000,10,80,80"]),
+        "grey_box",
+        "outside the 2048x2048 px photo",
+    )
     refused(runner.invoke(app, ["compare", str(samples[0]), str(text)]), "not an image")
     refused(
         runner.invoke(app, ["compare", str(samples[0]), str(samples[1]), "--repeats", "1"]),

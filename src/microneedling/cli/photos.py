@@ -79,7 +79,7 @@ def analyze_command(
     mm_per_px: float | None = typer.Option(None, "--mm-per-px", help="Scale from a sticker."),
 ) -> None:
     """Measure redness, tone, texture, pores, wrinkles and scars per zone of each photo."""
-    from microneedling.analysis.images import read_photo
+    from microneedling.analysis.images import analysis_ipd_px, check_box, read_photo
     from microneedling.analysis.pipeline import analyze
     from microneedling.reports.overlay import write_overlay
     from microneedling.services import photos as photo_service
@@ -103,10 +103,10 @@ def analyze_command(
         for path in photos:
             progress.update(task, description=f"analysing {path.name}")
             try:
-                photo = read_photo(path)
+                photo = read_photo(path, reduce_to_ipd_px=None if mm_per_px else analysis_ipd_px())
                 result = analyze(
                     photo.rgb,
-                    grey_box=box,
+                    grey_box=check_box(box, photo) if box else None,
                     mm_per_px=mm_per_px,
                     view=view,
                     field_name=str(path),
@@ -118,6 +118,7 @@ def analyze_command(
             summary = result.summary() | {
                 "photo": str(path),
                 "sha256": photo.sha256,
+                "decode_scale": photo.scale,
                 "options": {"grey_box": box, "mm_per_px": mm_per_px},  # reused by reanalyze
             }
             if overlay is not None:

@@ -75,8 +75,8 @@ def store_photo(
         sha256=photo.sha256,
         stored_path=str(path),
         original_name=original_name[:255],
-        width=int(photo.rgb.shape[1]),
-        height=int(photo.rgb.shape[0]),
+        width=photo.width,
+        height=photo.height,
         taken_on=taken_on or date.today(),
     )
     db.add(row)
@@ -140,7 +140,7 @@ def reanalyze(
     options of the newest analysis (grey card, given scale) are used again. A photo that cannot be
     measured (its file gone, no face) is reported with the reason and nothing is stored for it.
     """
-    from microneedling.analysis.images import decode_photo
+    from microneedling.analysis.images import analysis_ipd_px, check_box, decode_photo
     from microneedling.analysis.pipeline import analyze
 
     patient = patient_by_code(db, patient_code)
@@ -163,20 +163,28 @@ def reanalyze(
             outcomes.append(outcome | {"status": "already current"})
             continue
         options = dict(previous.summary.get("options", {})) if previous else {}
-        box = options.get("grey_box")
+        box, given_mm = options.get("grey_box"), options.get("mm_per_px")
         try:
-            decoded = decode_photo(_stored_bytes(photo), f"photo {photo.id}")
+            decoded = decode_photo(
+                _stored_bytes(photo),
+                f"photo {photo.id}",
+                reduce_to_ipd_px=None if given_mm else analysis_ipd_px(),
+            )
             result = analyze(
                 decoded.rgb,
-                grey_box=tuple(box) if box else None,
-                mm_per_px=options.get("mm_per_px"),
+                grey_box=check_box(tuple(box), decoded) if box else None,
+                mm_per_px=given_mm,
                 view=photo.view,
                 field_name=f"photo {photo.id}",
             )
         except MicroneedlingError as exc:
             outcomes.append(outcome | {"status": NOT_MEASURED, "reason": str(exc)})
             continue
-        summary = result.summary() | {"sha256": photo.sha256, "options": options}
+        summary = result.summary() | {
+            "sha256": photo.sha256,
+            "options": options,
+            "decode_scale": decoded.scale,
+        }
         stored = record_analysis(db, photo, summary)
         outcomes.append(outcome | {"status": "measured", "analysis_id": stored["id"]})
     return {"patient": patient.code, "model": current, "photos": outcomes}
