@@ -24,6 +24,10 @@ FORMATS = {"JPEG", "PNG", "TIFF", "MPO"}
 JPEG_FORMATS = {"JPEG", "MPO"}
 WIDE_MODES = {"I;16", "I;16B", "I;16L", "I;16N", "I", "F"}  # single channel, above 8 bits
 GREY_TOLERANCE = 4  # codes of channel difference still counted as grey (JPEG chroma rounding)
+EXIF_ORIENTATION = 0x0112
+TURNING_ORIENTATIONS = {5, 6, 7, 8}  # displayed turned a quarter: width and height swap
+JPEG_END = b"\xff\xd9"
+JPEG_TAIL_BYTES = 64 * 1024  # cameras may append data (e.g. a second image) after the marker
 IPD_SAFETY = 1.15  # the 1/8 preview's pupil distance is an estimate: keep 15% in hand
 MIN_SIDE_PX = 480
 MAX_PIXELS = 50_000_000  # above the 24 MP the product promises; guards against decompression bombs
@@ -138,13 +142,16 @@ def _decode(data: bytes, field: str, reduction: int) -> tuple[RGB, str, tuple[in
                 raise ValidationError(
                     field, f"{width}x{height} is larger than {MAX_PIXELS // 1_000_000} MP"
                 )
+            turned = image.getexif().get(EXIF_ORIENTATION, 1) in TURNING_ORIENTATIONS
+            size = (height, width) if turned else (width, height)
+            fast = _decode_jpeg(data, reduction) if kind in JPEG_FORMATS else None
+            if fast is not None:
+                return fast, kind, size
             if reduction > 1 and kind in JPEG_FORMATS:
                 image.draft("RGB", (width // reduction, height // reduction))
             image.load()
             upright = ImageOps.exif_transpose(image)
             rgb = to_rgb8(upright)
-            turned = upright.size != image.size and upright.size == (image.size[1], image.size[0])
-            size = (height, width) if turned else (width, height)
     except ValidationError:
         raise
     except UnidentifiedImageError:
@@ -156,6 +163,27 @@ def _decode(data: bytes, field: str, reduction: int) -> tuple[RGB, str, tuple[in
             field, f"cannot decode the image, it may be truncated ({exc})"
         ) from None
     return rgb, kind, size
+
+
+def _decode_jpeg(data: bytes, reduction: int) -> RGB | None:
+    """A complete JPEG decoded by libjpeg-turbo through OpenCV, DCT-scaled by ``reduction`` and
+    turned upright by its EXIF orientation; None when OpenCV cannot, and Pillow should, decode it.
+
+    About twice as fast as Pillow's decode plus its copy into NumPy. A file cut short would decode
+    with grey rows instead of failing, so only a file that ends with the JPEG end marker is taken.
+    """
+    if JPEG_END not in data[-JPEG_TAIL_BYTES:]:
+        return None
+    import cv2
+
+    flags = {
+        1: cv2.IMREAD_COLOR,
+        2: cv2.IMREAD_REDUCED_COLOR_2,
+        4: cv2.IMREAD_REDUCED_COLOR_4,
+        8: cv2.IMREAD_REDUCED_COLOR_8,
+    }[reduction]
+    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)  # (IMREAD_COLOR_RGB: OpenCV >= 4.10)
+    return None if bgr is None else np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.uint8)
 
 
 def to_rgb8(image: Image.Image) -> RGB:
@@ -173,8 +201,8 @@ def to_rgb8(image: Image.Image) -> RGB:
 
 def is_greyscale(rgb: RGB, tolerance: int = GREY_TOLERANCE) -> bool:
     """True when no pixel's channels differ by more than ``tolerance`` codes (JPEG chroma noise),
-    checked on a sample of about 250,000 pixels."""
-    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 250_000)))
+    checked on a regular sample of about 65,000 pixels."""
+    step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65_536)))
     sample = rgb[::step, ::step].astype(np.int16)
     spread = sample.max(axis=2) - sample.min(axis=2)
     return bool(spread.max() <= tolerance)
