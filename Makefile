@@ -37,4 +37,4 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache
