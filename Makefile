@@ -33,7 +33,7 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_simulate.py
-	$(BIN)/python benchmarks/bench_analysis.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:

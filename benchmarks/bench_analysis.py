@@ -3,16 +3,11 @@
 The astronaut portrait that ships with scikit-image is cropped to the head and enlarged, so that the
 face fills the frame as in a clinical photo; the photo is JPEG-encoded and decoded like an upload.
 Each size is timed twice: decoding every pixel, and decoding at the working resolution (JPEG DCT
-scaling after a 1/8 preview finds the pupils), which is what `analyze` does. One thread throughout
-(OpenCV and BLAS), so the figures are per core.
+scaling after a 1/8 preview finds the pupils), which is what `analyze` does. OpenCV runs on one
+thread, and `make bench` sets one BLAS/OpenMP thread, so the figures are per core.
 """
 
 from __future__ import annotations
-
-import os
-
-for _variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-    os.environ.setdefault(_variable, "1")
 
 import io
 import statistics

@@ -48,7 +48,7 @@ RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)  # MediaPipe's iris 
 MIN_FACE_SCORE = 0.5  # MediaPipe's default min_detection_confidence
 MIN_FACE_WIDTH_FRACTION = 0.15
 MIN_INTERPUPILLARY_PX = 60.0
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # LiteRT interpreters are not safe to share between threads
 
 
 @dataclass(frozen=True)
@@ -162,9 +162,11 @@ def _interpreter(name: str) -> Any:
 def _run(name: str, tensor: NDArray[np.float32]) -> dict[str, NDArray[np.float32]]:
     """Run one model on a (1, h, w, 3) float tensor; outputs by tensor name."""
     interpreter = _interpreter(name)
-    interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
-    interpreter.invoke()
-    return {d["name"]: interpreter.get_tensor(d["index"]) for d in interpreter.get_output_details()}
+    with _LOCK:  # one interpreter per model, shared: one caller at a time
+        interpreter.set_tensor(interpreter.get_input_details()[0]["index"], tensor)
+        interpreter.invoke()
+        outputs = interpreter.get_output_details()
+        return {d["name"]: np.array(interpreter.get_tensor(d["index"])) for d in outputs}
 
 
 @cache
@@ -373,20 +375,17 @@ def face_landmarks(rgb: NDArray[np.uint8], face: FaceBox) -> tuple[Landmarks, fl
 
 def detect_landmarks(rgb: NDArray[np.uint8], field: str = "photo") -> Landmarks:
     """Exactly one face, large enough, or a ValidationError saying what is wrong."""
-    with _LOCK:
-        faces = detect_faces(rgb)
-        if len(faces) > 1:
-            raise ValidationError(
-                field, f"{len(faces)} faces found; photograph one patient at a time"
-            )
-        if not faces:
-            small = _small_faces(rgb)
-            if small:
-                raise ValidationError(field, _too_small_reason(rgb, small))
-            raise ValidationError(
-                field, "no face found; use a frontal photo with the whole face visible"
-            )
-        landmarks, presence = face_landmarks(rgb, faces[0])
+    faces = detect_faces(rgb)
+    if len(faces) > 1:
+        raise ValidationError(field, f"{len(faces)} faces found; photograph one patient at a time")
+    if not faces:
+        small = _small_faces(rgb)
+        if small:
+            raise ValidationError(field, _too_small_reason(rgb, small))
+        raise ValidationError(
+            field, "no face found; use a frontal photo with the whole face visible"
+        )
+    landmarks, presence = face_landmarks(rgb, faces[0])
     if presence < MIN_FACE_SCORE:
         raise ValidationError(
             field, "no face found; use a frontal photo with the whole face visible"
