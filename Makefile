@@ -33,9 +33,9 @@ test: lint
 
 bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_simulate.py
-	$(BIN)/python benchmarks/bench_analysis.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_audit.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache

@@ -36,6 +36,7 @@ def test_help_for_every_command() -> None:
         "analyze",
         "compare",
         "trend",
+        "reanalyze",
         "photos",
         "photos sample",
     ]

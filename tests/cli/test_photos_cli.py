@@ -8,6 +8,7 @@ import pytest
 from typer.testing import CliRunner
 
 from microneedling.cli.main import app
+from microneedling.records.photo_store import photo_dir
 from tests.cli.conftest import PLAN_CREATE, Cli, ok, refused, run
 
 runner = CliRunner()
@@ -59,6 +60,11 @@ def test_bad_photos_are_refused_one_by_one(samples: list[Path], tmp_path: Path) 
     assert "not an image" in result.stderr and "Traceback" not in result.output
     assert len(json.loads(result.stdout)["results"]) == 1  # the good photo was still measured
     refused(runner.invoke(app, ["analyze", str(samples[0]), "--grey-box", "1,2,3"]), "grey_box")
+    refused(
+        runner.invoke(app, ["analyze", str(samples[0]), "--grey-box", "2000,10,80,80"]),
+        "grey_box",
+        "outside the 2048x2048 px photo",
+    )
     refused(runner.invoke(app, ["compare", str(samples[0]), str(text)]), "not an image")
     refused(
         runner.invoke(app, ["compare", str(samples[0]), str(samples[1]), "--repeats", "1"]),
@@ -95,3 +101,66 @@ def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
     assert "cheek_left" in text and "2026-03-30" in text
     refused(clinic("analyze", str(samples[0]), "--patient", "P9"), "patient P9 not found")
     refused(clinic("analyze", str(samples[0]), "--patient", "P1", "--view", "top"), "view")
+
+
+OLD_MODEL = "mediapipe-0.10.21-face-mesh"  # what analyses stored before the LiteRT runtime name
+
+
+def test_reanalyze_keeps_old_results_and_trend_says_when_models_mix(
+    clinic: Cli, samples: list[Path], database_url: str
+) -> None:
+    from sqlalchemy import select
+
+    from microneedling.records import models
+    from microneedling.records.database import Database
+    from microneedling.services.photos import current_model_id
+
+    for path, day in zip(samples, ("2026-01-05", "2026-01-12", "2026-03-30"), strict=True):
+        ok(clinic("analyze", str(path), "--patient", "P1", "--taken-on", day))
+    db = Database.from_url(database_url)
+    try:  # the first photo's only analysis becomes one stored by the old runtime
+        with db.transaction() as s:
+            first = s.scalars(
+                select(models.PhotoAnalysisRecord).order_by(models.PhotoAnalysisRecord.id)
+            ).first()
+            assert first is not None and "photo" not in first.summary  # no file paths stored
+            first.summary = first.summary | {"landmark_model": OLD_MODEL}
+            first.version = f"{first.summary['version']}+{OLD_MODEL}"
+            old_id, old_photo = first.id, first.photo_id
+    finally:
+        db.dispose()
+
+    trend = json.loads(ok(clinic("trend", "P1", "--json")).stdout)
+    assert len(trend["models"]) == 2 and OLD_MODEL in trend["mixed_models"]
+    assert "not comparable" in ok(clinic("trend", "P1")).stdout
+
+    result = json.loads(ok(clinic("reanalyze", "P1", "--json")).stdout)
+    assert result["model"] == current_model_id()
+    status = {p["photo_id"]: p for p in result["photos"]}
+    assert status[old_photo]["status"] == "measured"
+    assert status[old_photo]["previous_model"].endswith(OLD_MODEL)
+    assert [p["status"] for p in result["photos"]].count("already current") == 2
+
+    trend = json.loads(ok(clinic("trend", "P1", "--json")).stdout)
+    assert trend["models"] == [current_model_id()] and trend["mixed_models"] is None
+    db = Database.from_url(database_url)
+    try:  # the old analysis is still there, under its own id, beside the new one
+        with db.reading() as s:
+            rows = s.scalars(
+                select(models.PhotoAnalysisRecord).where(
+                    models.PhotoAnalysisRecord.photo_id == old_photo
+                )
+            ).all()
+            assert rows[0].id == old_id
+            assert [r.version.endswith(OLD_MODEL) for r in rows] == [True, False]
+            stored_path = photo_dir() / rows[0].photo.stored_path  # relative to the store
+    finally:
+        db.dispose()
+
+    forced = json.loads(ok(clinic("reanalyze", "P1", "--force", "--json")).stdout)
+    assert [p["status"] for p in forced["photos"]] == ["measured"] * 3
+    stored_path.unlink()  # the photo store lost a file: that photo is refused, by its id
+    message = refused(clinic("reanalyze", "P1", "--force"), f"photo {old_photo}", "missing")
+    assert message.count("error:") == 1
+    refused(clinic("reanalyze", "P9"), "P9")
+    refused(clinic("reanalyze", "P1", "--view", "top"), "view")

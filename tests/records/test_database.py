@@ -1,5 +1,6 @@
 """Migrations, transactions, the audit log and connection errors, on every backend."""
 
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -50,6 +51,18 @@ def test_default_url_lives_in_data_dir(tmp_path: Path) -> None:
 def test_url_from_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv(DATABASE_URL_ENV, "postgresql://u:p@localhost/db")
     assert resolve_url().drivername == "postgresql+psycopg"
+
+
+def test_postgres_without_its_driver_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """psycopg is the optional ``postgres`` extra; without it a PostgreSQL URL is a clear error."""
+    monkeypatch.setitem(sys.modules, "psycopg", None)  # what `import psycopg` sees when absent
+    with pytest.raises(ValidationError) as err:
+        resolve_url("postgresql://u:p@localhost/db")
+    assert err.value.field == DATABASE_URL_ENV
+    assert "microneedling[postgres]" in err.value.reason
+    assert resolve_url("sqlite:///x.sqlite3").drivername == "sqlite"  # SQLite needs nothing
 
 
 @pytest.mark.parametrize("url", ["not a url", "://", "mysql://u@h/db"])

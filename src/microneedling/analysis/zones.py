@@ -17,6 +17,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import LEFT_IRIS, NOSE_TIP, RIGHT_IRIS, Landmarks
+from microneedling.analysis.mesh_topology import FEATURES
 from microneedling.core.zones import FacialZone
 
 ANALYSED_ZONES: tuple[FacialZone, ...] = tuple(z for z in FacialZone if z is not FacialZone.NECK)
@@ -29,20 +30,16 @@ HAIR_DELTA_E = 20.0  # CIE76 distance from mid-face skin beyond which forehead p
 
 @cache
 def feature_indices() -> dict[str, tuple[int, ...]]:
-    from mediapipe.python.solutions import face_mesh_connections as c
-
-    def points(*sets: frozenset[tuple[int, int]]) -> tuple[int, ...]:
-        return tuple(sorted({i for s in sets for edge in s for i in edge}))
-
+    f = FEATURES
     return {
-        "oval": points(c.FACEMESH_FACE_OVAL),
-        "left_eye": points(c.FACEMESH_LEFT_EYE),
-        "right_eye": points(c.FACEMESH_RIGHT_EYE),
-        "brows": points(c.FACEMESH_LEFT_EYEBROW, c.FACEMESH_RIGHT_EYEBROW),
-        "left_brow": points(c.FACEMESH_LEFT_EYEBROW),
-        "right_brow": points(c.FACEMESH_RIGHT_EYEBROW),
-        "lips": points(c.FACEMESH_LIPS),
-        "nose": points(c.FACEMESH_NOSE),
+        "oval": f["oval"],
+        "left_eye": f["left_eye"],
+        "right_eye": f["right_eye"],
+        "brows": tuple(sorted(f["left_brow"] + f["right_brow"])),
+        "left_brow": f["left_brow"],
+        "right_brow": f["right_brow"],
+        "lips": f["lips"],
+        "nose": f["nose"],
     }
 
 

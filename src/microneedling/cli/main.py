@@ -18,7 +18,12 @@ from microneedling.cli import (
 )
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
-from microneedling.cli.photos import analyze_command, compare_command, trend_command
+from microneedling.cli.photos import (
+    analyze_command,
+    compare_command,
+    reanalyze_command,
+    trend_command,
+)
 from microneedling.cli.records import adverse_event, aftercare, export_record, import_file
 from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
@@ -42,6 +47,7 @@ app.command("simulate")(simulate)
 app.command("analyze")(analyze_command)
 app.command("compare")(compare_command)
 app.command("trend")(trend_command)
+app.command("reanalyze")(reanalyze_command)
 app.add_typer(photos.app, name="photos")
 
 

@@ -79,7 +79,7 @@ def analyze_command(
     mm_per_px: float | None = typer.Option(None, "--mm-per-px", help="Scale from a sticker."),
 ) -> None:
     """Measure redness, tone, texture, pores, wrinkles and scars per zone of each photo."""
-    from microneedling.analysis.images import read_photo
+    from microneedling.analysis.images import analysis_ipd_px, check_box, read_photo
     from microneedling.analysis.pipeline import analyze
     from microneedling.reports.overlay import write_overlay
     from microneedling.services import photos as photo_service
@@ -103,10 +103,10 @@ def analyze_command(
         for path in photos:
             progress.update(task, description=f"analysing {path.name}")
             try:
-                photo = read_photo(path)
+                photo = read_photo(path, reduce_to_ipd_px=None if mm_per_px else analysis_ipd_px())
                 result = analyze(
                     photo.rgb,
-                    grey_box=box,
+                    grey_box=check_box(box, photo) if box else None,
                     mm_per_px=mm_per_px,
                     view=view,
                     field_name=str(path),
@@ -115,7 +115,12 @@ def analyze_command(
                 failures.append(str(exc))
                 progress.advance(task)
                 continue
-            summary = result.summary() | {"photo": str(path), "sha256": photo.sha256}
+            summary = result.summary() | {
+                "photo": str(path),
+                "sha256": photo.sha256,
+                "decode_scale": photo.scale,
+                "options": {"grey_box": box, "mm_per_px": mm_per_px},  # reused by reanalyze
+            }
             if overlay is not None:
                 out = write_overlay(result, overlay / f"{path.stem}-overlay.png")
                 summary["overlay"] = str(out)
@@ -237,6 +242,8 @@ def trend_command(
             f"--patient {patient}"
         )
         return
+    if result["mixed_models"]:
+        warnings([result["mixed_models"]])
     zones = sorted({z["zone"] for p in result["points"] for z in p["zones"]})
     for zone in zones:
         rows = []
@@ -273,6 +280,42 @@ def trend_command(
             ),
             rows,
         )
+
+
+def reanalyze_command(
+    ctx: typer.Context,
+    patient: str = typer.Argument(..., help="Patient code."),
+    view: str | None = typer.Option(None, "--view", help="Only this view (default: all)."),
+    force: bool = typer.Option(False, "--force", help="Also photos already measured by it."),
+    as_json: bool = JsonOption,
+) -> None:
+    """Measure a patient's stored photos again with the current model; old results are kept."""
+    from microneedling.services import photos as photo_service
+
+    with state(ctx).transaction() as db:
+        result = photo_service.reanalyze(db, patient, view=view, force=force)
+    if as_json:
+        print_json(result)
+    else:
+        table(
+            f"{patient}: reanalysed with {result['model']}",
+            ("photo", "taken on", "view", "previous model", "result"),
+            [
+                (
+                    p["photo_id"],
+                    p["taken_on"],
+                    p["view"],
+                    p["previous_model"] or "",
+                    p["status"] if "reason" not in p else f"{p['status']}: {p['reason']}",
+                )
+                for p in result["photos"]
+            ],
+        )
+    failed = [p for p in result["photos"] if p["status"] == photo_service.NOT_MEASURED]
+    for p in failed:
+        typer.echo(f"error: {p['reason']}", err=True)
+    if failed:
+        raise typer.Exit(2)
 
 
 @app.command("sample")

@@ -63,10 +63,23 @@ def resolve_url(explicit: str | None = None, field: str = DATABASE_URL_ENV) -> U
         ) from None
     backend = url.get_backend_name()
     if backend == "postgresql":
+        _require_psycopg()
         return url.set(drivername="postgresql+psycopg")
     if backend == "sqlite":
         return url
     raise ValidationError(field, f"unsupported database {backend!r}; use sqlite or postgresql")
+
+
+def _require_psycopg() -> None:
+    """PostgreSQL needs the psycopg 3 driver, an optional extra: say how to install it."""
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        raise ValidationError(
+            DATABASE_URL_ENV,
+            "a PostgreSQL URL needs the psycopg driver, which is not installed; "
+            "install it with: pip install 'microneedling[postgres]'",
+        ) from None
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import date
 from typing import Any
 
@@ -10,16 +11,16 @@ from sqlalchemy.orm import Session
 
 from microneedling.analysis.images import Photo
 from microneedling.analysis.pipeline import VIEW_YAW_DEG
-from microneedling.core.errors import ValidationError
+from microneedling.core.errors import MicroneedlingError, ValidationError
 from microneedling.records import models
 from microneedling.records.audit import log_access
 from microneedling.records.photo_store import PHOTO_DIR_ENV, clean_copy, photo_dir, write_once
 from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
 
-__all__ = ["PHOTO_DIR_ENV", "photo_dir", "record_analysis", "store_photo", "trend"]
-
 VIEWS = tuple(VIEW_YAW_DEG)
+
+__all__ = ["PHOTO_DIR_ENV", "photo_dir", "reanalyze", "record_analysis", "store_photo", "trend"]
 
 
 def store_photo(
@@ -33,8 +34,9 @@ def store_photo(
 ) -> models.Photo:
     """Link a decoded photo to a patient (and session); the same photo twice is stored once.
 
-    The stored copy has no EXIF/XMP/IPTC metadata and decodes to the analysed pixels; neither the
-    file's name nor its folder is kept (records/photo_store.py)."""
+    The stored copy has no EXIF/XMP/IPTC metadata and decodes to the analysed pixels; it is named
+    and recorded by its own SHA-256. Neither the file's name nor its folder is kept
+    (records/photo_store.py)."""
     patient = patient_by_code(db, patient_code)
     if view not in VIEWS:
         raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
@@ -42,24 +44,25 @@ def store_photo(
         treatment = by_id(db, models.TreatmentSession, session_id, "session")
         if treatment.plan.patient_id != patient.id:
             raise ValidationError("session_id", f"session {session_id} is not {patient_code}'s")
+    clean = clean_copy(photo.data, photo.format, photo.rgb)
+    sha256 = hashlib.sha256(clean.data).hexdigest()
     existing = db.scalar(
         select(models.Photo).where(
-            models.Photo.patient_id == patient.id, models.Photo.sha256 == photo.sha256
+            models.Photo.patient_id == patient.id, models.Photo.sha256 == sha256
         )
     )
     if existing is not None:
         return existing
-    clean = clean_copy(photo.data, photo.format, photo.rgb)
-    path = write_once(photo_dir(), f"{photo.sha256}{clean.suffix}", clean.data)
+    path = write_once(photo_dir(), f"{sha256}{clean.suffix}", clean.data)
     row = models.Photo(
         patient_id=patient.id,
         session_id=session_id,
         view=view,
-        sha256=photo.sha256,
+        sha256=sha256,
         stored_path=path.relative_to(photo_dir()).as_posix(),
         orientation=clean.orientation,
-        width=int(photo.rgb.shape[1]),
-        height=int(photo.rgb.shape[0]),
+        width=photo.width,
+        height=photo.height,
         taken_on=taken_on or date.today(),
     )
     db.add(row)
@@ -67,21 +70,110 @@ def store_photo(
     return row
 
 
-# Keys of an analysis summary that name files on the user's disk; never stored.
-PATH_KEYS = ("photo", "overlay", "source")
+# Keys of an analysis summary that describe the caller's files, not the photo: never stored.
+_NOT_STORED = ("photo", "overlay", "stored", "source")
+NOT_MEASURED = "not measured"
+
+
+def model_id(summary: dict[str, Any]) -> str:
+    """What measured an analysis: the analysis version and the landmark runtime+models.
+
+    Analyses stored before the landmark model was recorded in the version name it in the summary.
+    """
+    return f"{summary['version']}+{summary.get('landmark_model', 'unknown')}"
+
+
+def current_model_id() -> str:
+    from microneedling.analysis.landmarks import MODEL
+    from microneedling.analysis.pipeline import ANALYSIS_VERSION
+
+    return f"{ANALYSIS_VERSION}+{MODEL}"
 
 
 def record_analysis(db: Session, photo: models.Photo, summary: dict[str, Any]) -> dict[str, Any]:
-    """Store an analysis of a stored photo, without the paths of the files it was read from."""
+    """Store one analysis of a stored photo, under the id of the model that measured it."""
+    kept = {k: v for k, v in summary.items() if k not in _NOT_STORED}
     row = models.PhotoAnalysisRecord(
         photo_id=photo.id,
-        version=summary["version"],
-        quality_ok=summary["quality"]["ok"],
-        summary={k: v for k, v in summary.items() if k not in PATH_KEYS},
+        version=model_id(kept),
+        quality_ok=kept["quality"]["ok"],
+        summary=kept,
     )
     db.add(row)
     db.flush()
     return record(row, exclude=("summary",)) | {"photo_id": photo.id}
+
+
+def _stored_bytes(photo: models.Photo) -> bytes:
+    """The stored file of a photo, checked against its content hash."""
+    field = f"photo {photo.id}"
+    try:
+        data = (photo_dir() / photo.stored_path).read_bytes()
+    except OSError:
+        raise ValidationError(field, "its stored file is missing from the photo store") from None
+    if hashlib.sha256(data).hexdigest() != photo.sha256:
+        raise ValidationError(field, "its stored file has changed since it was stored")
+    return data
+
+
+def reanalyze(
+    db: Session, patient_code: str, *, view: str | None = None, force: bool = False
+) -> dict[str, Any]:
+    """Measure a patient's stored photos again with the current model, keeping the old analyses.
+
+    Each photo gets a new analysis row under the current model id (the old rows stay, with theirs);
+    photos whose newest analysis already has the current id are left alone unless ``force``. The
+    options of the newest analysis (grey card, given scale) are used again. A photo that cannot be
+    measured (its file gone, no face) is reported with the reason and nothing is stored for it.
+    """
+    from microneedling.analysis.images import analysis_ipd_px, check_box, decode_photo
+    from microneedling.analysis.pipeline import analyze
+
+    patient = patient_by_code(db, patient_code)
+    if view is not None and view not in VIEWS:
+        raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
+    query = select(models.Photo).where(models.Photo.patient_id == patient.id)
+    if view is not None:
+        query = query.where(models.Photo.view == view)
+    current = current_model_id()
+    outcomes = []
+    for photo in db.scalars(query.order_by(models.Photo.taken_on, models.Photo.id)).all():
+        previous = photo.analyses[-1] if photo.analyses else None
+        outcome: dict[str, Any] = {
+            "photo_id": photo.id,
+            "taken_on": photo.taken_on.isoformat(),
+            "view": photo.view,
+            "previous_model": model_id(previous.summary) if previous else None,
+        }
+        if previous is not None and outcome["previous_model"] == current and not force:
+            outcomes.append(outcome | {"status": "already current"})
+            continue
+        options = dict(previous.summary.get("options", {})) if previous else {}
+        box, given_mm = options.get("grey_box"), options.get("mm_per_px")
+        try:
+            decoded = decode_photo(
+                _stored_bytes(photo),
+                f"photo {photo.id}",
+                reduce_to_ipd_px=None if given_mm else analysis_ipd_px(),
+            )
+            result = analyze(
+                decoded.rgb,
+                grey_box=check_box(tuple(box), decoded) if box else None,
+                mm_per_px=given_mm,
+                view=photo.view,
+                field_name=f"photo {photo.id}",
+            )
+        except MicroneedlingError as exc:
+            outcomes.append(outcome | {"status": NOT_MEASURED, "reason": str(exc)})
+            continue
+        summary = result.summary() | {
+            "sha256": photo.sha256,
+            "options": options,
+            "decode_scale": decoded.scale,
+        }
+        stored = record_analysis(db, photo, summary)
+        outcomes.append(outcome | {"status": "measured", "analysis_id": stored["id"]})
+    return {"patient": patient.code, "model": current, "photos": outcomes}
 
 
 def _prediction_for(
@@ -154,13 +246,28 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
                 "taken_on": photo.taken_on.isoformat(),
                 "day": day,
                 "quality_ok": summary["quality"]["ok"],
+                "model": model_id(summary),
                 "zones": zones,
             }
         )
+    models_used = sorted({p["model"] for p in points})
     return {
         "patient": patient.code,
         "view": view,
         "start": start.isoformat() if start else None,
         "prediction_id": prediction.id if prediction else None,
+        "models": models_used,
+        "mixed_models": _mixed_models_warning(patient.code, models_used),
         "points": points,
     }
+
+
+def _mixed_models_warning(patient_code: str, models_used: list[str]) -> str | None:
+    """Analyses by different models are not comparable point to point: say so, and the fix."""
+    if len(models_used) < 2:
+        return None
+    return (
+        f"these photos were measured by {len(models_used)} different models "
+        f"({', '.join(models_used)}); their values are not comparable point to point. "
+        f"Reanalyze {patient_code} to measure them all with the current model."
+    )
