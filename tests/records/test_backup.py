@@ -80,6 +80,11 @@ def test_a_file_that_is_no_backup_is_refused_and_changes_nothing(
     assert err.value.field == "file"
     with pytest.raises(ValidationError, match="no such backup file"):
         backup.restore(backed_up, tmp_path / "missing.backup")
+    for unusable in (tmp_path / "nul\x00byte", tmp_path / ("x" * 5000)):
+        with pytest.raises(ValidationError, match="not a usable path"):
+            backup.restore(backed_up, unusable)
+        with pytest.raises(ValidationError, match="not a usable path"):
+            backup.backup(backed_up, unusable)
     assert codes(backed_up) == ["MN-1"]
 
 

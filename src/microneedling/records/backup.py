@@ -22,7 +22,17 @@ from microneedling.records.database import Database
 PG_TIMEOUT_S = 3600
 
 
+def _usable(path: Path) -> Path:
+    """The path, or a field error for one the operating system cannot take (NUL bytes, too long)."""
+    try:
+        path.exists()
+    except (OSError, ValueError):
+        raise ValidationError("file", "not a usable path (too long, or a NUL byte)") from None
+    return path
+
+
 def _fresh_target(path: Path, force: bool) -> None:
+    _usable(path)
     if path.exists() and not force:
         raise ValidationError("file", f"{path.name} exists; choose another name or force")
     if path.is_dir():
@@ -112,7 +122,7 @@ def _check_sqlite_backup(path: Path) -> None:
 
 def restore(db: Database, path: Path) -> str | None:
     """Replace the whole database with the backup at ``path``; returns its revision."""
-    if not path.is_file():
+    if not _usable(path).is_file():
         raise ValidationError("file", "no such backup file")
     db.dispose()
     if db.url.get_backend_name() == "sqlite":
