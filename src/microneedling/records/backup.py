@@ -24,10 +24,15 @@ PG_TIMEOUT_S = 3600
 
 def _usable(path: Path) -> Path:
     """The path, or a field error for one the operating system cannot take (NUL bytes, too long)."""
+    reason = "not a usable path (too long, a NUL byte, or under a file)"
+    if "\x00" in os.fspath(path):
+        raise ValidationError("file", reason)
     try:
-        path.exists()
-    except (OSError, ValueError):
-        raise ValidationError("file", "not a usable path (too long, or a NUL byte)") from None
+        path.stat()
+    except FileNotFoundError:
+        pass
+    except OSError:
+        raise ValidationError("file", reason) from None
     return path
 
 
