@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from microneedling.core.errors import ValidationError
+from microneedling.core.errors import DatabaseError, ValidationError
 from microneedling.records import backup
 from microneedling.records.database import Database
 from microneedling.records.models import Patient
@@ -106,3 +106,11 @@ def test_backup_and_restore_from_the_cli(
     assert result.exit_code == 0, result.output
     assert codes(backed_up) == ["MN-1"]
     assert cli("audit", "verify").exit_code == 0
+
+
+def test_a_database_without_schema_is_not_backed_up(tmp_path: Path) -> None:
+    empty = Database.from_url(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    with pytest.raises(DatabaseError, match="has no schema; there is nothing to back up"):
+        backup.backup(empty, tmp_path / "x.backup")
+    empty.dispose()
+    assert not (tmp_path / "x.backup").exists()

@@ -88,7 +88,8 @@ def _run(program: str, arguments: list[str], env: dict[str, str]) -> None:
 
 def backup(db: Database, path: Path, *, force: bool = False) -> Path:
     """Write a consistent copy of the whole database to ``path`` (never half-written)."""
-    db.require_known_revision()
+    if db.require_known_revision() is None:
+        raise DatabaseError(f"database {db.safe_url} has no schema; there is nothing to back up")
     _fresh_target(path, force)
     partial = _temporary_beside(path)
     try:

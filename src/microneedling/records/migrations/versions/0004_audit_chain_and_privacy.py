@@ -6,6 +6,8 @@ Create Date: 2026-11-25 18:00:00
 
 Existing audit entries are chained in id order; their personal values move to ``personal_value``
 and the source paths of photos leave the audit log, the photo table and the stored analyses.
+Downgrading drops ``personal_value`` (the audit entries keep only the hashes) and cannot bring
+back the original file names.
 """
 
 from __future__ import annotations
