@@ -10,9 +10,17 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from microneedling.cli.context import new_app, state
-from microneedling.cli.output import JsonOption, console, message, print_json, table, warnings
+from microneedling.cli.output import (
+    JsonOption,
+    console,
+    message,
+    print_json,
+    table,
+    visible,
+    warnings,
+)
 from microneedling.core.errors import MicroneedlingError, ValidationError
-from microneedling.core.parsing import parse_date
+from microneedling.core.parsing import check_not_future, parse_date
 
 app = new_app("Photos: write the bundled sample series.")
 
@@ -85,13 +93,14 @@ def analyze_command(
     from microneedling.services import photos as photo_service
 
     box = _grey_box(grey_box)
-    day = parse_date(taken_on, "taken_on") if taken_on else None
+    # a photo is not taken in the future
+    day = check_not_future(parse_date(taken_on, "taken_on"), "taken_on") if taken_on else None
     if mm_per_px is not None and not 0.005 <= mm_per_px <= 2:
         raise ValidationError("mm_per_px", f"{mm_per_px:g} is outside 0.005-2 mm/px")
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     with Progress(
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # file names are not markup
         BarColumn(),
         MofNCompleteColumn(),
         TimeElapsedColumn(),
@@ -149,7 +158,7 @@ def analyze_command(
                 message(f"  overlay: {summary['overlay']}")
     if failures:
         for failure in failures:
-            typer.echo(f"error: {failure}", err=True)
+            typer.echo(f"error: {visible(failure, one_line=True)}", err=True)
         raise typer.Exit(2)
 
 
