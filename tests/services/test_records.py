@@ -118,7 +118,7 @@ def test_import_failing_midway_leaves_database_unchanged(
         ("patients: [{code: P1, birth_year: x, fitzpatrick: II}]", "patients[0].birth_year"),
         ("devices: 3", "devices: Input should be a valid list"),
         ("- just a list", "expected a mapping"),
-        ("patients: [{code: P1", "not valid yaml"),
+        ("patients: [{code: P1", "not valid YAML"),
         ("surprise: 1", "surprise: Extra inputs are not permitted"),
     ],
 )

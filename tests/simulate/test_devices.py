@@ -67,7 +67,7 @@ def test_custom_devices_file(tmp_path: Path) -> None:
             "do not divide",
         ),
         ("lasers: []", "lasers"),
-        ("pens: [{model: X", "cannot parse"),
+        ("pens: [{model: X", "not valid YAML"),
     ],
 )
 def test_bad_device_specs_are_refused(tmp_path: Path, content: str, fragment: str) -> None:

@@ -6,10 +6,10 @@ import sys
 from pathlib import Path
 
 import typer
-import yaml
 
 from microneedling.cli.context import new_app, state
 from microneedling.cli.output import JsonOption, print_json, table, warnings
+from microneedling.core.data import load_user_file
 from microneedling.core.errors import ValidationError
 from microneedling.protocol.knowledge import Knowledge, load_knowledge
 from microneedling.services import screenings as service
@@ -18,10 +18,7 @@ app = new_app("Screen a patient for contraindications before planning or treatin
 
 
 def _answers_from_file(path: Path) -> dict[str, bool]:
-    try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError("answers_file", f"cannot read {path}: {exc}") from None
+    raw = load_user_file(path, f"answers_file ({path})")
     if not isinstance(raw, dict) or not all(isinstance(v, bool) for v in raw.values()):
         raise ValidationError("answers_file", "expected a mapping of code: true/false")
     return {str(k): v for k, v in raw.items()}

@@ -10,13 +10,12 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
 from microneedling.core.anatomy import ZoneInfo, zone_anatomy
 from microneedling.core.clinical import ContraindicationKind, Indication
-from microneedling.core.data import first_error, read_data, sources
+from microneedling.core.data import first_error, load_user_file, read_data, sources
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 
@@ -205,14 +204,12 @@ class Knowledge(_Frozen):
 
 
 def _read_policy() -> Any:
+    """The bundled policy, or the clinic's file named by the environment (read within
+    ``load_user_file``'s bounds)."""
     override = os.environ.get(POLICY_ENV)
     if not override:
         return read_data("policy.yaml")
-    path = Path(override)
-    try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ValidationError(POLICY_ENV, f"cannot read policy file {path}: {exc}") from None
+    return load_user_file(Path(override), f"{POLICY_ENV} ({override})")
 
 
 @cache

@@ -6,62 +6,77 @@ anywhere leaves the database as it was.
 
 from __future__ import annotations
 
-import json
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, StrictFloat, StrictInt, StrictStr
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy.orm import Session
 
-from microneedling.core.data import first_error
+from microneedling.core.data import MAX_FILE_BYTES, first_error, load_user_file
 from microneedling.core.errors import ValidationError
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.services.assessments import build_assessment
-from microneedling.services.devices import add_cartridge, add_device
+from microneedling.services.devices import MAX_NEEDLES, add_cartridge, add_device
 from microneedling.services.patients import build_patient, existing_codes
 
-MAX_FILE_BYTES = 5_000_000
+__all__ = ["MAX_FILE_BYTES", "ClinicFile", "import_clinic", "read_clinic_file"]
+
+MAX_COUNT = 100_000
+"""The largest count an assessment may hold (lesions, scars): counts of 10**30 are typing errors."""
+
+
+# Strings, never a number or a boolean standing in for one, of bounded length (the columns').
+Text16 = Annotated[StrictStr, Field(min_length=1, max_length=16)]
+Text32 = Annotated[StrictStr, Field(min_length=1, max_length=32)]
+Text64 = Annotated[StrictStr, Field(min_length=1, max_length=64)]
+Text128 = Annotated[StrictStr, Field(min_length=1, max_length=128)]
+Notes = Annotated[StrictStr, Field(max_length=10_000)]
+# Whole numbers: not ``true``, not ``1.5``, not a string, and bounded.
+Needles = Annotated[StrictInt, Field(ge=1, le=MAX_NEEDLES)]
+Year = Annotated[StrictInt, Field(ge=1800, le=3000)]
+# A number: ``true`` is not one, neither are NaN and infinity; the services check ranges.
+Number = Annotated[StrictFloat, Field(allow_inf_nan=False)]  # a whole number is one too
+Count = Annotated[StrictInt, Field(ge=0, le=MAX_COUNT)]
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
 class CartridgeIn(_Strict):
-    lot: str
+    lot: Text64
     expiry: date
-    needle_count: int | None = None
+    needle_count: Needles | None = None
 
 
 class DeviceIn(_Strict):
-    model: str
-    kind: str
-    needle_count: int
-    depth_min_mm: float
-    depth_max_mm: float
+    model: Text128
+    kind: Text16
+    needle_count: Needles
+    depth_min_mm: Number
+    depth_max_mm: Number
     cartridges: list[CartridgeIn] = Field(default_factory=list)
 
 
 class AssessmentIn(_Strict):
-    zone: str
-    scale: str
-    score: float
-    rater: str
-    rater_role: str = "investigator"
-    time_point: str = "baseline"
-    indication: str | None = None
-    counts: dict[str, int] = Field(default_factory=dict)
-    notes: str | None = None
+    zone: Text32
+    scale: Text64
+    score: Number
+    rater: Text128
+    rater_role: Text32 = "investigator"
+    time_point: Text64 = "baseline"
+    indication: Text32 | None = None
+    counts: Annotated[dict[StrictStr, Count], Field(max_length=64)] = Field(default_factory=dict)
+    notes: Notes | None = None
 
 
 class PatientIn(_Strict):
-    code: str
-    birth_year: int
-    fitzpatrick: str
-    history: dict[str, Any] = Field(default_factory=dict)
+    code: Text64
+    birth_year: Year
+    fitzpatrick: Text16
+    history: Annotated[dict[StrictStr, Any], Field(max_length=100)] = Field(default_factory=dict)
     assessments: list[AssessmentIn] = Field(default_factory=list)
 
 
@@ -71,25 +86,15 @@ class ClinicFile(_Strict):
 
 
 def read_clinic_file(path: Path) -> ClinicFile:
-    """Parse and validate a clinic file, naming the first bad field."""
-    field = str(path)
-    if not path.is_file():
-        raise ValidationError(field, "no such file")
-    if path.stat().st_size > MAX_FILE_BYTES:
-        raise ValidationError(field, f"file is larger than {MAX_FILE_BYTES // 1_000_000} MB")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError:
-        raise ValidationError(field, "not a UTF-8 text file") from None
-    try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        first_line = str(exc).splitlines()[0]
-        raise ValidationError(
-            field, f"not valid {path.suffix.lstrip('.') or 'YAML'}: {first_line}"
-        ) from None
+    """Parse and validate a clinic file, naming the first bad field.
+
+    The file is read within the bounds of ``core.data.load_user_file`` (size, no YAML aliases,
+    nesting, no repeated keys); every value has a strict type: a score of ``true`` is not a number
+    and counts are bounded.
+    """
+    raw = load_user_file(path, str(path))
     if not isinstance(raw, dict):
-        raise ValidationError(field, "expected a mapping with 'devices' and 'patients'")
+        raise ValidationError(str(path), "expected a mapping with 'devices' and 'patients'")
     try:
         return ClinicFile.model_validate(raw)
     except PydanticValidationError as exc:

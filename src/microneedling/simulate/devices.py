@@ -6,25 +6,23 @@ with the same keys.
 
 from __future__ import annotations
 
-import json
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Literal
 
 import numpy as np
-import yaml
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic import ValidationError as PydanticValidationError
 
-from microneedling.core.data import first_error, read_data, sources
+from microneedling.core.data import first_error, load_user_file, read_data, sources
 from microneedling.core.errors import NotFoundError, ValidationError
 
 GOLDEN_ANGLE = np.pi * (3.0 - np.sqrt(5.0))
 
 
 class Range(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     min: Annotated[float, Field(gt=0)]
     max: Annotated[float, Field(gt=0)]
@@ -37,7 +35,7 @@ class Range(BaseModel):
 
 
 class _Device(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     model: Annotated[str, Field(min_length=1)]
     needles: Annotated[int, Field(ge=1, le=1000)]
@@ -94,7 +92,7 @@ class StampSpec(_Device):
     """A stamp: a fixed grid of needles pressed straight down."""
 
     kind: Literal["stamp"] = "stamp"
-    grid: tuple[int, int]
+    grid: Annotated[tuple[int, int], Field(strict=False)]  # a YAML list of two whole numbers
     pitch_mm: Annotated[float, Field(gt=0, le=10)]
     depth_mm: Range
 
@@ -120,7 +118,7 @@ DeviceSpec = PenSpec | RollerSpec | StampSpec
 
 
 class Catalogue(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 
     pens: list[PenSpec] = Field(default_factory=list)
     rollers: list[RollerSpec] = Field(default_factory=list)
@@ -153,19 +151,9 @@ def catalogue() -> tuple[DeviceSpec, ...]:
 
 
 def load_devices_file(path: Path) -> list[DeviceSpec]:
-    """Read custom devices from YAML or JSON; bad specs are refused naming the field."""
-    field = str(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise ValidationError(field, "no such file") from None
-    except UnicodeDecodeError:
-        raise ValidationError(field, "not a UTF-8 text file") from None
-    try:
-        raw = json.loads(text) if path.suffix.lower() == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ValidationError(field, f"cannot parse: {str(exc).splitlines()[0]}") from None
-    return _parse(raw, field)
+    """Read custom devices from YAML or JSON (within ``load_user_file``'s bounds: size, no YAML
+    aliases, nesting, no repeated keys); bad specs are refused naming the field."""
+    return _parse(load_user_file(path, str(path)), str(path))
 
 
 def find_device(model: str, extra: list[DeviceSpec] | None = None) -> DeviceSpec:
