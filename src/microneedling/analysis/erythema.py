@@ -16,20 +16,37 @@ class Redness:
 
 
 def erythema_index(reflectance: NDArray[np.float32]) -> NDArray[np.float32]:
-    """Diffey 1984 / Dawson 1980: EI = 100 [log10(1/G) - log10(1/R)] = 100 log10(R / G).
+    """EI = 100 [log10(1/R_green) - log10(1/R_red)] = 100 log10(R_red / R_green).
 
     Haemoglobin absorbs green light, so redder skin reflects less green and the index rises.
+    ``reflectance`` is linear (..., 3) RGB; any shape whose last axis is R, G, B.
+
+    References
+    ----------
+    Dawson JB et al. (1980). A theoretical and experimental study of light absorption and
+    scattering by in vivo skin. Phys Med Biol 25(4):695-709.
+    Diffey BL, Oliver RJ, Farr PM (1984). A portable instrument for quantifying erythema induced
+    by ultraviolet radiation. Br J Dermatol 111(6):663-672.
     """
     return (100.0 * np.log10(reflectance[..., 0] / reflectance[..., 1])).astype(np.float32)
 
 
 def redness(
     lab: NDArray[np.float32],
-    ei_map: NDArray[np.float32],
+    reflectance: NDArray[np.float32],
     mask: NDArray[np.bool_],
     red_threshold_a: float,
 ) -> Redness:
-    """Mean a* (CIELAB), mean erythema index, and the fraction of pixels above the threshold."""
+    """Mean a* (CIELAB), the erythema index of the zone's mean reflectance (as a reflectance
+    meter over the zone measures it), and the fraction of pixels with a* above the threshold.
+
+    ``reflectance`` is the linear (rows, cols, 3) image; a (rows, cols) erythema-index map is also
+    taken, for callers that computed one, and then averaged.
+    """
     a = lab[..., 1][mask]
-    ei = ei_map[mask]
-    return Redness(float(a.mean()), float(ei.mean()), float((a > red_threshold_a).mean()))
+    if reflectance.ndim == 3:
+        mean = reflectance[mask].mean(axis=0)
+        ei = float(erythema_index(mean))
+    else:
+        ei = float(reflectance[mask].mean())
+    return Redness(float(a.mean()), ei, float((a > red_threshold_a).mean()))

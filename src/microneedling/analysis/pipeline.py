@@ -63,7 +63,7 @@ class ZoneMetrics:
     a_star: float
     erythema_index: float
     red_area_fraction: float
-    ita_deg: float
+    ita_deg: float | None
     ita_spread_deg: float
     melanin_index: float
     melanin_spread: float
@@ -127,10 +127,7 @@ class PhotoAnalysis:
             "image": {"width": self.image_shape[1], "height": self.image_shape[0]},
             "mm_per_px": round(self.mm_per_px, 5),
             "scale_source": self.zones.scale_source,
-            "white_balance": {
-                "method": self.white_balance.method,
-                "gains": [round(g, 4) for g in self.white_balance.gains],
-            },
+            "white_balance": self.white_balance.as_dict(),
             "quality": self.quality.as_dict(),
             "zones": [m.as_dict() for m in self.metrics],
             "timings_s": {k: round(v, 4) for k, v in self.timings.items()},
@@ -210,7 +207,6 @@ def analyze(
         rgb01 = gains.apply(raw01)
         lab = colour.to_lab_fast(rgb01)
         reflectance = colour.linear_reflectance(rgb01)
-        ei_map = erythema.erythema_index(reflectance)
     with timings.stage("zones"):
         zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab, scale_source=scale_source)
         labels = np.full(crop.shape[:2], -1, dtype=np.int8)
@@ -284,7 +280,7 @@ def analyze(
         if mask.sum() < 50:
             continue
         with timings.stage("redness"):
-            red = erythema.redness(lab, ei_map, mask, red_threshold)
+            red = erythema.redness(lab, reflectance, mask, red_threshold)
         with timings.stage("tone"):
             pigment = tone.tone(lab, reflectance, mask)
         with timings.stage("texture"):
