@@ -14,6 +14,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
+from microneedling.cli.output import visible
+from microneedling.cli.parsing import guard_numbers
 from microneedling.core.errors import MicroneedlingError
 from microneedling.protocol.knowledge import Knowledge, load_knowledge
 from microneedling.records.database import MIGRATION_URL_ENV, Database, describe, resolve_url
@@ -25,13 +27,20 @@ USER_ERROR_EXIT = 2
 
 
 def fail(message: str) -> typer.Exit:
-    """Print one ``error:`` line on stderr; the caller raises the returned exit (code 2)."""
-    typer.echo(f"error: {message}", err=True)
+    """Print one ``error:`` line on stderr; the caller raises the returned exit (code 2).
+
+    The message may quote what the user typed, so control characters in it are shown, not sent.
+    """
+    typer.echo(f"error: {visible(message, one_line=True)}", err=True)
     return typer.Exit(USER_ERROR_EXIT)
 
 
 class ClinicGroup(TyperGroup):
     """Turns every expected error into one clear message and exit code 2, never a traceback."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        """The subcommand, its numbers bounded (huge ids, NaN and inf refused) before it runs."""
+        return guard_numbers(super().get_command(ctx, cmd_name))
 
     def invoke(self, ctx: Any) -> Any:
         try:

@@ -7,14 +7,14 @@ from typing import Any
 import typer
 
 from microneedling.cli.context import state
-from microneedling.cli.output import JsonOption, message, panel, print_json, table
+from microneedling.cli.output import JsonOption, message, panel, print_json, styled, table
 from microneedling.cli.plan import render_plan
 from microneedling.cli.session import render_session
 from microneedling.records.database import Database, data_dir
 
 
 def render(summary: dict[str, Any]) -> None:
-    message(f"[bold]Sample clinic[/bold] in {summary['database']}")
+    message(styled(("Sample clinic", "bold"), f" in {summary['database']}"))
     message("imported " + ", ".join(f"{n} {k}" for k, n in summary["imported"].items()))
     table(
         "Patients and screening",
@@ -34,7 +34,7 @@ def render(summary: dict[str, Any]) -> None:
     for plan in summary["plans"]:
         render_plan(plan)
     for code, reason in summary["refused"].items():
-        message(f"[red]No plan for {code}:[/red] {reason}")
+        message(styled((f"No plan for {code}:", "red"), f" {reason}"))
     render_session(summary["session"])
     message(f"Next session scheduled for {summary['session']['next_session']}.")
     panel(summary["session"]["aftercare"], "Aftercare sheet")

@@ -1,8 +1,25 @@
-"""Parsers for repeated ``key=value`` options."""
+"""Parsers for repeated ``key=value`` options, and bounds on every number the CLI is given.
+
+Typer turns ``--needles 1000000000000000000000000000000`` or ``--concentration inf`` into a
+Python int or float without complaint; ``guard_numbers`` makes every command refuse such values
+with one clear error before the command runs, so that nothing downstream overflows or computes
+with infinity.
+"""
 
 from __future__ import annotations
 
+import math
+from collections.abc import Callable
+from typing import Any
+
 from microneedling.core.errors import ValidationError
+from microneedling.core.parsing import MAX_ID, parse_int
+
+# A lesion count (papules, scars, ...) in one zone.
+MAX_COUNT = 100_000
+# Any whole number an option takes: a signed 64-bit integer (SQLite's INTEGER, NumPy's int64).
+MAX_INT = 2**63 - 1
+_GUARDED = "_microneedling_guarded"
 
 
 def key_values(items: list[str], field: str) -> dict[str, str]:
@@ -17,9 +34,55 @@ def key_values(items: list[str], field: str) -> dict[str, str]:
 
 
 def key_counts(items: list[str], field: str) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for key, value in key_values(items, field).items():
-        if not value.isdigit():
-            raise ValidationError(f"{field}.{key}", f"{value!r} is not a whole number")
-        counts[key] = int(value)
-    return counts
+    """Parse ``["papules=3"]``: each count a whole number 0-``MAX_COUNT`` in ASCII digits."""
+    return {
+        key: parse_int(value, f"{field}.{key}", low=0, high=MAX_COUNT)
+        for key, value in key_values(items, field).items()
+    }
+
+
+def param_label(param: Any) -> str:
+    """How the user wrote a parameter: ``--needles`` for an option, ``PLAN_ID`` for an argument."""
+    opts = [o for o in getattr(param, "opts", []) if o.startswith("-")]
+    return max(opts, key=len) if opts else str(param.name or "value").upper()
+
+
+def check_number(value: Any, label: str, *, is_id: bool = False) -> Any:
+    """Refuse an int beyond 64 bits (an id beyond ``MAX_ID``) and a float that is NaN or inf.
+
+    Lists and tuples (repeatable options) are checked item by item; other values pass.
+    """
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            check_number(item, label, is_id=is_id)
+    elif isinstance(value, bool):
+        pass
+    elif isinstance(value, int):
+        parse_int(value, label, low=1 if is_id else -MAX_INT, high=MAX_ID if is_id else MAX_INT)
+    elif isinstance(value, float) and not math.isfinite(value):
+        raise ValidationError(label, f"{value!r} is not a finite number")
+    return value
+
+
+def _bounded(callback: Callable[..., Any] | None, label: str, is_id: bool) -> Callable[..., Any]:
+    def check(ctx: Any, param: Any, value: Any) -> Any:
+        check_number(value, label, is_id=is_id)
+        return value if callback is None else callback(ctx, param, value)
+
+    setattr(check, _GUARDED, True)
+    return check
+
+
+def guard_numbers(command: Any) -> Any:
+    """Make every numeric parameter of ``command`` refuse values out of bounds (idempotent).
+
+    A parameter named ``*_id`` is an id (1 to ``MAX_ID``); any other int must fit 64 bits and
+    any float must be finite. The check runs as the parameter's callback, before the command,
+    and raises ValidationError, which the CLI prints as one line with exit code 2.
+    """
+    for param in getattr(command, "params", []):
+        if getattr(param.callback, _GUARDED, False):
+            continue
+        name = str(param.name or "")
+        param.callback = _bounded(param.callback, param_label(param), name.endswith("_id"))
+    return command

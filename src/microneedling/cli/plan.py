@@ -39,7 +39,7 @@ def render_plan(view: dict[str, Any]) -> None:
         ("#", "id", "scheduled for", "phase"),
         ((s["number"], s["id"], s["scheduled_for"], s["phase"]) for s in view["sessions"]),
     )
-    message(f"[italic]{DISCLAIMER}[/italic]")
+    message(DISCLAIMER, style="italic")
 
 
 @app.command("create")

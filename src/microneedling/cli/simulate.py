@@ -114,8 +114,8 @@ def render(summary: dict[str, Any]) -> None:
         warnings(summary["zones"][0]["absorption"]["warnings"])
     warnings(summary["warnings"])
     message(
-        f"[italic]Model {summary['model_version']}: predictions, not measurements. "
-        f"{summary['disclaimer']}[/italic]"
+        f"Model {summary['model_version']}: predictions, not measurements. {summary['disclaimer']}",
+        style="italic",
     )
 
 
