@@ -10,19 +10,38 @@ from microneedling.protocol.planning import DeviceRange, Grade, floor_to_step, p
 
 
 def test_severity_interpolates_inside_the_range(knowledge: Knowledge) -> None:
-    zones = [FacialZone.CHEEK_LEFT, FacialZone.CHEEK_RIGHT, FacialZone.CHIN]
+    zones = [FacialZone.CHIN, FacialZone.CHEEK_RIGHT, FacialZone.JAWLINE]
     grades = {
-        FacialZone.CHEEK_LEFT: Grade("goodman_baron_qualitative", 4),
-        FacialZone.CHEEK_RIGHT: Grade("goodman_baron_qualitative", 1),
+        FacialZone.CHIN: Grade("goodman_baron_qualitative", 4),
+        FacialZone.CHEEK_RIGHT: Grade("goodman_baron_qualitative", 4),
     }
     plan = propose_plan(Indication.ACNE_SCARS, zones, grades, knowledge)
     depths = {z.zone: z.depth_mm for z in plan.zones}
-    assert depths[FacialZone.CHEEK_LEFT] == 2.0  # most severe: top of 1.0-2.0 mm
-    assert depths[FacialZone.CHEEK_RIGHT] == 1.0  # mildest: bottom
-    assert depths[FacialZone.CHIN] == 1.0  # ungraded: shallowest
+    assert depths[FacialZone.CHIN] == 2.0  # most severe: top of 1.0-2.0 mm
+    # the cheek zone includes the cheekbone: 1.0 mm at most (drpen_chart), whatever the grade
+    assert depths[FacialZone.CHEEK_RIGHT] == 1.0
+    assert depths[FacialZone.JAWLINE] == 1.0  # ungraded: shallowest
     assert "no graded severity" in plan.zones[2].rationale
     assert plan.sessions == 4 and plan.interval_days == 30
     assert "not medical advice" in plan.disclaimer
+
+
+def test_nominal_and_effective_depth_are_explained(knowledge: Knowledge) -> None:
+    """A plan says what its needle setting reaches; beyond the skin it warns as a simulation
+    would, in the same words."""
+    grades = {FacialZone.CHIN: Grade("goodman_baron_qualitative", 4)}
+    plan = propose_plan(
+        Indication.ACNE_SCARS, [FacialZone.CHIN, FacialZone.CHEEK_LEFT], grades, knowledge
+    )
+    chin, cheek = plan.zones
+    assert "2 mm nominal → about 0.40 mm effective" in chin.rationale
+    assert chin.effective_depth_mm == pytest.approx(0.396)
+    assert (
+        len(chin.warnings) == 1 and "would pass the dermis if it entered fully" in chin.warnings[0]
+    )
+    assert chin.warnings[0] in chin.rationale
+    assert cheek.depth_mm == 1.0 and cheek.warnings == ()
+    assert cheek.layer == "papillary_dermis"
 
 
 def test_mid_grade_rounds_down_to_step(knowledge: Knowledge) -> None:
@@ -34,10 +53,8 @@ def test_mid_grade_rounds_down_to_step(knowledge: Knowledge) -> None:
 
 def test_device_range_clamps(knowledge: Knowledge) -> None:
     roller = DeviceRange("roller 1.0", 1.0, 1.0)
-    grades = {FacialZone.CHEEK_LEFT: Grade("goodman_baron_qualitative", 4)}
-    plan = propose_plan(
-        Indication.ACNE_SCARS, [FacialZone.CHEEK_LEFT], grades, knowledge, device=roller
-    )
+    grades = {FacialZone.CHIN: Grade("goodman_baron_qualitative", 4)}
+    plan = propose_plan(Indication.ACNE_SCARS, [FacialZone.CHIN], grades, knowledge, device=roller)
     assert plan.zones[0].depth_mm == 1.0
     assert "reaches at most 1 mm" in plan.zones[0].rationale
 

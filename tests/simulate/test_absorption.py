@@ -1,5 +1,7 @@
 """Micro-channel absorption against the Potts-Guy relation and analytic limits."""
 
+from typing import Any
+
 import numpy as np
 import pytest
 from scipy.integrate import trapezoid
@@ -36,16 +38,16 @@ def test_stokes_einstein_diffusivity_of_sucrose() -> None:
 
 def test_without_channels_flux_is_exactly_potts_guy() -> None:
     product = find_topical("caffeine")
-    course = absorption_course(product, 10.0, None)
+    course = absorption_course(product, 10.0, None, infinite_dose=True)
     kp = potts_guy_kp_cm_h(product.mw, product.log_kow)
     assert np.allclose(course.flux_ug_cm2_h, kp * 10_000)
     assert course.enhancement_ratio == pytest.approx(1.0)
-    none = absorption_course(product, 10.0, ChannelGeometry(0.0, 0.2))
+    none = absorption_course(product, 10.0, ChannelGeometry(0.0, 0.2), infinite_dose=True)
     assert np.array_equal(none.flux_ug_cm2_h, course.flux_ug_cm2_h)
 
 
 def test_closed_channels_add_nothing() -> None:
-    course = absorption_course(find_topical("niacinamide"), 10.0, CHANNELS, hours=24)
+    course = absorption_course(find_topical("niacinamide"), 10.0, CHANNELS, infinite_dose=True)
     late = course.hours > 20 * course.tau_h
     intact = course.kp_cm_h * 10_000
     assert np.allclose(course.flux_ug_cm2_h[late], intact, rtol=1e-6)
@@ -53,7 +55,9 @@ def test_closed_channels_add_nothing() -> None:
 
 
 def test_cumulative_matches_the_closed_form_and_the_flux() -> None:
-    course = absorption_course(find_topical("caffeine"), 10.0, CHANNELS, occluded=True)
+    course = absorption_course(
+        find_topical("caffeine"), 10.0, CHANNELS, occluded=True, infinite_dose=True
+    )
     c = 10_000.0
     total = course.hours[-1]
     exact = c * (
@@ -66,7 +70,7 @@ def test_cumulative_matches_the_closed_form_and_the_flux() -> None:
 
 def test_larger_molecules_gain_more_relative_enhancement() -> None:
     ratios = [
-        absorption_course(molecule(mw), 1.0, CHANNELS).enhancement_ratio
+        absorption_course(molecule(mw), 1.0, CHANNELS, infinite_dose=True).enhancement_ratio
         for mw in (100, 200, 400, 600)
     ]
     assert ratios == sorted(ratios)
@@ -74,15 +78,19 @@ def test_larger_molecules_gain_more_relative_enhancement() -> None:
 
 
 def test_hydrophilic_molecules_gain_more_than_lipophilic() -> None:
-    hydrophilic = absorption_course(molecule(200, -2), 1.0, CHANNELS).enhancement_ratio
-    lipophilic = absorption_course(molecule(200, 3), 1.0, CHANNELS).enhancement_ratio
+    hydrophilic = absorption_course(
+        molecule(200, -2), 1.0, CHANNELS, infinite_dose=True
+    ).enhancement_ratio
+    lipophilic = absorption_course(
+        molecule(200, 3), 1.0, CHANNELS, infinite_dose=True
+    ).enhancement_ratio
     assert hydrophilic > lipophilic > 1
 
 
 def test_occlusion_keeps_channels_open_longer() -> None:
     product = find_topical("ascorbic_acid")
-    open_ = absorption_course(product, 10.0, CHANNELS, occluded=False)
-    occluded = absorption_course(product, 10.0, CHANNELS, occluded=True)
+    open_ = absorption_course(product, 10.0, CHANNELS, occluded=False, infinite_dose=True)
+    occluded = absorption_course(product, 10.0, CHANNELS, occluded=True, infinite_dose=True)
     assert occluded.tau_h > 20 * open_.tau_h
     assert occluded.cumulative_ug_cm2[-1] > 10 * open_.cumulative_ug_cm2[-1]
 
@@ -112,12 +120,46 @@ def test_large_molecules_are_flagged() -> None:
         ({"concentration_mg_ml": 0}, "concentration_mg_ml"),
         ({"hours": -1}, "hours"),
         ({"applied_volume_ul_cm2": 500}, "applied_volume_ul_cm2"),
+        ({"applied_volume_ul_cm2": 5, "infinite_dose": True}, "applied_volume_ul_cm2"),
+        ({"interval_samples": -1}, "interval_samples"),
     ],
 )
-def test_bad_inputs(kwargs: dict[str, float], field: str) -> None:
+def test_bad_inputs(kwargs: dict[str, Any], field: str) -> None:
     args = {"concentration_mg_ml": 1.0} | kwargs
     with pytest.raises(ValidationError) as err:
-        absorption_course(find_topical("caffeine"), channels=CHANNELS, **args)  # type: ignore[arg-type]
+        absorption_course(find_topical("caffeine"), channels=CHANNELS, **args)
     assert err.value.field == field
     with pytest.raises(NotFoundError, match="--mw and --logkow"):
         find_topical("unicorn tears")
+
+
+def test_finite_dose_is_the_default_and_depletes() -> None:
+    """10 mg/mL niacinamide in a 10 uL/cm2 film holds 100 ug/cm2: never 6 mg/cm2 in 24 h."""
+    product = find_topical("niacinamide")
+    channels = ChannelGeometry(0.3, 0.2)
+    finite = absorption_course(product, 10.0, channels, occluded=True)
+    infinite = absorption_course(product, 10.0, channels, occluded=True, infinite_dose=True)
+    assert finite.applied_volume_ul_cm2 == 10.0 and not finite.infinite_dose
+    assert finite.applied_ug_cm2 == pytest.approx(100.0)
+    assert finite.cumulative_ug_cm2[-1] <= 100.0
+    assert infinite.infinite_dose and infinite.applied_ug_cm2 is None
+    assert infinite.cumulative_ug_cm2[-1] > 10 * finite.cumulative_ug_cm2[-1]
+    # depletion: the flux falls faster than channel closure alone would make it
+    assert finite.flux_ug_cm2_h[-1] < infinite.flux_ug_cm2_h[-1]
+
+
+def test_interval_is_seeded_ordered_and_brackets_the_central_course() -> None:
+    product = find_topical("caffeine")
+    channels = ChannelGeometry.from_depths(0.05, 0.2, 0.4, minimum_path_mm=0.035)
+    assert channels.area_fraction_range is not None and channels.path_length_range_mm is not None
+    low_f, high_f = channels.area_fraction_range
+    assert low_f < 0.05 < high_f
+    one = absorption_course(product, 10.0, channels, seed=3)
+    two = absorption_course(product, 10.0, channels, seed=3)
+    band = one.interval_at_end()
+    assert band is not None and band == two.interval_at_end()
+    p5, p50, p95 = band
+    assert p5 < p50 < p95 <= 10_000.0 * 15e-3  # the film varies over 5-15 uL/cm2
+    assert p5 <= one.cumulative_ug_cm2[-1] <= p95
+    assert one.interval_samples == 64
+    assert absorption_course(product, 10.0, channels, interval_samples=0).interval_at_end() is None

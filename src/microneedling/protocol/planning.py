@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from microneedling import DISCLAIMER
+from microneedling.core.anatomy import DepthReach, zone_depth
 from microneedling.core.clinical import Indication
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
@@ -32,11 +33,17 @@ class DeviceRange:
 
 @dataclass(frozen=True)
 class ZonePlan:
+    """A zone's planned nominal depth (the needle setting), what it is expected to reach, and
+    why; ``warnings`` are the depth warnings a simulation of this depth raises, word for word."""
+
     zone: FacialZone
     depth_mm: float
     range_min_mm: float
     range_max_mm: float
     rationale: str
+    effective_depth_mm: float = 0.0
+    layer: str = ""
+    warnings: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,6 +59,24 @@ class PlanProposal:
 def floor_to_step(depth_mm: float, step_mm: float = DEPTH_STEP_MM) -> float:
     """Round a depth down to the device step, so rounding never goes deeper."""
     return round(math.floor(depth_mm / step_mm + 1e-9) * step_mm, 2)
+
+
+def _within_dermis(
+    zone: FacialZone, depth: float, device: DeviceRange | None, notes: list[str]
+) -> DepthReach:
+    """The reach of ``depth``, lowered in steps while its effective depth would pass the dermis
+    (never with the bundled data: the effective depth is about a fifth of the setting)."""
+    reach = zone_depth(zone, depth)
+    lowest = device.depth_min_mm if device else DEPTH_STEP_MM
+    planned = depth
+    while reach.effective_mm > reach.dermis_bottom_mm and depth - DEPTH_STEP_MM >= lowest:
+        depth = floor_to_step(depth - DEPTH_STEP_MM)
+        reach = zone_depth(zone, depth)
+    if depth != planned:
+        notes.append(
+            f"lowered from {planned:g} mm so that the needle is not expected to pass the dermis"
+        )
+    return reach
 
 
 def _bounded(value: int | None, default: int, low: int, high: int, field: str) -> int:
@@ -77,6 +102,11 @@ def propose_plan(
     The depth is ``min + severity * (max - min)`` of the indication's range for the zone, rounded
     down to 0.05 mm and kept inside the zone's limit and the device's range. An ungraded zone gets
     the shallowest depth of its range.
+
+    Depths are nominal settings. Each zone's rationale says what the setting is expected to reach
+    (:func:`microneedling.core.anatomy.zone_depth`, the rule the simulation uses): a depth whose
+    effective reach would pass the dermis is lowered until it does not, and a depth deeper than the
+    zone's typical skin carries the simulation's warning in ``warnings``.
     """
     if not zones:
         raise ValidationError("zones", "a plan needs at least one zone")
@@ -117,13 +147,21 @@ def propose_plan(
             if depth < device.depth_min_mm:
                 depth = device.depth_min_mm
                 notes.append(f"{device.model} starts at {device.depth_min_mm:g} mm")
+        reach = _within_dermis(zone, depth, device, notes)
+        notes.append(reach.explanation())
+        warning = reach.warning
+        if warning:
+            notes.append(f"note: {warning}")
         planned.append(
             ZonePlan(
                 zone=zone,
-                depth_mm=depth,
+                depth_mm=reach.needle_mm,
                 range_min_mm=low,
                 range_max_mm=min(high, limit),
                 rationale="; ".join(notes),
+                effective_depth_mm=round(reach.effective_mm, 3),
+                layer=reach.layer.value,
+                warnings=(warning,) if warning else (),
             )
         )
     schedule = knowledge.schedules[indication]

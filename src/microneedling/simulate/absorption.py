@@ -4,8 +4,17 @@ Intact skin: the Potts-Guy relation, log10 kp [cm/h] = -2.74 + 0.71 log Kow - 0.
 Channels: an aqueous pathway over the open area fraction, permeability D_aq / L, where D_aq is the
 Stokes-Einstein diffusivity and L the distance from the channel tip to the subpapillary capillary
 plexus. Channels close exponentially: tau about 0.67 h without occlusion (Gupta 2011: all resealed
-within 2 h) and about 33 h under occlusion (human half-life 20-26 h). Steady-state fluxes with an
-infinite dose; lag times are not modelled.
+within 2 h) and about 33 h under occlusion (human half-life 20-26 h). Steady-state fluxes; lag
+times are not modelled.
+
+The dose is finite by default: a film of ``applied_volume_ul_cm2`` (10 uL/cm2, OECD 428) holds
+concentration x volume per cm2 and is depleted as it is absorbed, so no more than was applied is
+ever delivered. An infinite dose (the concentration held constant, as in the Franz-cell studies
+that report enhancement ratios) only when asked for.
+
+The interval (p5, p50, p95 of the cumulative uptake) propagates the ranges of the uncertain
+parameters (``simulation.yaml``: Potts-Guy error, channel closure time, applied film, channel width
+and penetration depth) by a seeded Latin hypercube, each parameter uniform over its range.
 """
 
 from __future__ import annotations
@@ -16,14 +25,16 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
+from scipy.stats import qmc
 
+from microneedling.core.anatomy import papillary_dermis
 from microneedling.core.data import read_data
 from microneedling.core.errors import NotFoundError, ValidationError
-from microneedling.simulate.constants import constant
+from microneedling.simulate.constants import constant, constants
 
 BOLTZMANN_J_K = 1.380649e-23
 AVOGADRO = 6.02214076e23
-MODEL_VERSION = "absorption-1"
+MODEL_VERSION = "absorption-2"
 Array = NDArray[np.float64]
 
 
@@ -81,12 +92,22 @@ def closure_tau_h(occluded: bool) -> float:
     return constant("closure_tau_occluded_h" if occluded else "closure_tau_open_h")
 
 
+def _scaled_fraction(area_fraction: float, scale: float) -> float:
+    """The Poisson covered fraction 1 - exp(-L) with L multiplied by ``scale``."""
+    if area_fraction >= 1.0:
+        return 1.0
+    return float(-np.expm1(np.log1p(-area_fraction) * scale))
+
+
 @dataclass(frozen=True)
 class ChannelGeometry:
-    """Open micro-channels: area fraction of the surface and the diffusion path below them."""
+    """Open micro-channels: area fraction of the surface and the diffusion path below them,
+    each with the range it may take (``None``: fixed)."""
 
     area_fraction: float
     path_length_mm: float
+    area_fraction_range: tuple[float, float] | None = None
+    path_length_range_mm: tuple[float, float] | None = None
 
     @classmethod
     def from_depths(
@@ -96,8 +117,37 @@ class ChannelGeometry:
         capillary_depth_mm: float,
         minimum_path_mm: float,
     ) -> ChannelGeometry:
-        """Path from the channel tip to the capillary plexus, at least ``minimum_path_mm``."""
-        return cls(area_fraction, max(capillary_depth_mm - channel_depth_mm, minimum_path_mm))
+        """Path from the channel tip to the capillary plexus, at least ``minimum_path_mm``.
+
+        The ranges follow from those of the channel width (area fraction, as the square of the
+        width in the Poisson exponent), the penetration efficiency (channel depth) and the
+        papillary dermis (capillary depth).
+        """
+        table = constants()
+        width = table["channel_width_mm"]
+        w_low, w_high = width.range
+        fractions = (
+            _scaled_fraction(area_fraction, (w_low / width.value) ** 2),
+            _scaled_fraction(area_fraction, (w_high / width.value) ** 2),
+        )
+        efficiency = table["penetration_efficiency"]
+        e_low, e_high = efficiency.range
+        papillary = papillary_dermis()
+        half = 0.0
+        if papillary.low is not None and papillary.high is not None:
+            half = (papillary.high - papillary.low) / 2000.0
+        deepest_tip = channel_depth_mm * e_high / efficiency.value
+        shallowest_tip = channel_depth_mm * e_low / efficiency.value
+        paths = (
+            max(capillary_depth_mm - half - deepest_tip, minimum_path_mm),
+            max(capillary_depth_mm + half - shallowest_tip, minimum_path_mm),
+        )
+        return cls(
+            area_fraction,
+            max(capillary_depth_mm - channel_depth_mm, minimum_path_mm),
+            area_fraction_range=fractions,
+            path_length_range_mm=paths,
+        )
 
 
 @dataclass(frozen=True)
@@ -111,6 +161,15 @@ class AbsorptionCourse:
     tau_h: float
     applied_ug_cm2: float | None
     warnings: tuple[str, ...]
+    applied_volume_ul_cm2: float | None = None
+    cumulative_p5_ug_cm2: Array | None = None
+    cumulative_p50_ug_cm2: Array | None = None
+    cumulative_p95_ug_cm2: Array | None = None
+    interval_samples: int = 0
+
+    @property
+    def infinite_dose(self) -> bool:
+        return self.applied_ug_cm2 is None
 
     @property
     def enhancement_ratio(self) -> float:
@@ -119,11 +178,48 @@ class AbsorptionCourse:
             return float("inf")
         return float(self.cumulative_ug_cm2[-1] / self.intact_cumulative_ug_cm2)
 
+    def interval_at_end(self) -> tuple[float, float, float] | None:
+        """p5, p50 and p95 of the cumulative uptake at the last hour, ug/cm2."""
+        if (
+            self.cumulative_p5_ug_cm2 is None
+            or self.cumulative_p50_ug_cm2 is None
+            or self.cumulative_p95_ug_cm2 is None
+        ):
+            return None
+        return (
+            float(self.cumulative_p5_ug_cm2[-1]),
+            float(self.cumulative_p50_ug_cm2[-1]),
+            float(self.cumulative_p95_ug_cm2[-1]),
+        )
 
-def _exposure_cm(t: Array, kp: float, p_channel: float, tau: float) -> Array:
+
+def _exposure_cm(
+    t: Array, kp: Array | float, p_channel: Array | float, tau: Array | float
+) -> Array:
     """Integral of the total permeability over time: kp t + P tau (1 - exp(-t / tau))."""
     exposure: Array = kp * t - p_channel * tau * np.expm1(-t / tau)
     return exposure
+
+
+def _cumulative(
+    t: Array, c0: float, kp: Array, p_channel: Array, tau: Array, film_cm: Array | None
+) -> Array:
+    """Cumulative uptake, ug/cm2, for parameters given as columns (n, 1) against times (T,)."""
+    exposure = _exposure_cm(t, kp, p_channel, tau)
+    if film_cm is None:
+        infinite: Array = c0 * exposure
+        return infinite
+    finite: Array = c0 * film_cm * -np.expm1(-exposure / film_cm)
+    return finite
+
+
+def latin_hypercube(ranges: list[tuple[float, float]], n: int, seed: int) -> NDArray[np.float64]:
+    """``n`` seeded Latin-hypercube samples, one column per ``(low, high)`` range (uniform)."""
+    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
+    low = np.array([r[0] for r in ranges])
+    high = np.array([r[1] for r in ranges])
+    scaled: NDArray[np.float64] = low + unit * (high - low)
+    return scaled
 
 
 def absorption_course(
@@ -134,13 +230,17 @@ def absorption_course(
     occluded: bool = False,
     hours: float = 24.0,
     applied_volume_ul_cm2: float | None = None,
+    infinite_dose: bool = False,
     samples: int = 2001,
+    interval_samples: int | None = None,
+    seed: int = 0,
 ) -> AbsorptionCourse:
-    """Flux and cumulative amount per cm^2 over ``hours`` after needling.
+    """Flux and cumulative amount per cm^2 over ``hours`` after needling, with its interval.
 
-    By default the dose is infinite (the concentration stays constant, as in the Franz-cell
-    studies that report enhancement ratios). A finite dose, a film of ``applied_volume_ul_cm2``
-    (OECD 428 suggests up to 10 uL/cm2), depletes as it is absorbed.
+    The dose is a film of ``applied_volume_ul_cm2`` (default ``simulation.yaml``'s 10 uL/cm2)
+    that depletes as it is absorbed; ``infinite_dose`` holds the concentration constant instead.
+    ``interval_samples`` Latin-hypercube samples (default from ``simulation.yaml``; 0: none)
+    give the p5/p50/p95 band of the cumulative uptake, reproducibly for a given ``seed``.
     """
     if not concentration_mg_ml > 0:
         raise ValidationError("concentration_mg_ml", f"{concentration_mg_ml:g} must be above 0")
@@ -148,31 +248,60 @@ def absorption_course(
         raise ValidationError("hours", f"{hours:g} is outside 0–336 h")
     if channels and not 0 <= channels.area_fraction <= 1:
         raise ValidationError("area_fraction", f"{channels.area_fraction:g} is outside 0–1")
-    if applied_volume_ul_cm2 is not None and not 0 < applied_volume_ul_cm2 <= 100:
-        raise ValidationError(
-            "applied_volume_ul_cm2", f"{applied_volume_ul_cm2:g} is outside 0–100 uL/cm2"
-        )
+    if applied_volume_ul_cm2 is not None:
+        if infinite_dose:
+            raise ValidationError(
+                "applied_volume_ul_cm2", "an applied film and an infinite dose exclude each other"
+            )
+        if not 0 < applied_volume_ul_cm2 <= 100:
+            raise ValidationError(
+                "applied_volume_ul_cm2", f"{applied_volume_ul_cm2:g} is outside 0–100 uL/cm2"
+            )
+    table = constants()
+    n_interval = (
+        int(table["absorption_interval_samples"].value)
+        if interval_samples is None
+        else interval_samples
+    )
+    if not 0 <= n_interval <= 10_000:
+        raise ValidationError("interval_samples", f"{n_interval} is outside 0–10000")
     c0 = concentration_mg_ml * 1000.0  # ug/cm3
     kp = potts_guy_kp_cm_h(product.mw, product.log_kow)
     tau = closure_tau_h(occluded)
+    diffusivity = aqueous_diffusivity_cm2_h(product.mw)
     p_channel = 0.0
     if channels and channels.area_fraction > 0:
-        path_cm = channels.path_length_mm / 10.0
-        p_channel = channels.area_fraction * aqueous_diffusivity_cm2_h(product.mw) / path_cm
+        p_channel = channels.area_fraction * diffusivity / (channels.path_length_mm / 10.0)
+    volume = (
+        None if infinite_dose else applied_volume_ul_cm2 or table["applied_volume_ul_cm2"].value
+    )
+    film = None if volume is None else volume * 1e-3  # uL/cm2 = 1e-3 cm3/cm2
     t = np.linspace(0.0, hours, samples)
     total = float(t[-1])
-    if applied_volume_ul_cm2 is None:
+    cumulative = _cumulative(
+        t,
+        c0,
+        np.array(kp),
+        np.array(p_channel),
+        np.array(tau),
+        None if film is None else np.array(film),
+    )
+    if film is None:
         concentration = np.full_like(t, c0)
-        cumulative = c0 * _exposure_cm(t, kp, p_channel, tau)
         intact = c0 * kp * total
         applied: float | None = None
     else:
-        film_cm = applied_volume_ul_cm2 * 1e-3  # uL/cm2 = 1e-3 cm3/cm2
-        concentration = c0 * np.exp(-_exposure_cm(t, kp, p_channel, tau) / film_cm)
-        applied = c0 * film_cm
-        cumulative = applied - concentration * film_cm
-        intact = float(applied * -np.expm1(-kp * total / film_cm))
+        concentration = c0 * np.exp(-_exposure_cm(t, kp, p_channel, tau) / film)
+        applied = c0 * film
+        intact = float(applied * -np.expm1(-kp * total / film))
     flux = (kp + p_channel * np.exp(-t / tau)) * concentration
+    bands: list[Array | None] = [None, None, None]
+    if n_interval:
+        bands = list(
+            _interval(
+                t, c0, product, channels, occluded, film, applied_volume_ul_cm2, n_interval, seed
+            )
+        )
     warnings = []
     if product.mw > constant("potts_guy_max_mw"):
         warnings.append(
@@ -189,4 +318,55 @@ def absorption_course(
         tau_h=tau,
         applied_ug_cm2=applied,
         warnings=tuple(warnings),
+        applied_volume_ul_cm2=volume,
+        cumulative_p5_ug_cm2=bands[0],
+        cumulative_p50_ug_cm2=bands[1],
+        cumulative_p95_ug_cm2=bands[2],
+        interval_samples=n_interval,
     )
+
+
+def _interval(
+    t: Array,
+    c0: float,
+    product: Topical,
+    channels: ChannelGeometry | None,
+    occluded: bool,
+    film_cm: float | None,
+    given_volume: float | None,
+    n: int,
+    seed: int,
+) -> tuple[Array, Array, Array]:
+    """p5, p50, p95 of the cumulative uptake over a Latin hypercube of the parameter ranges."""
+    table = constants()
+    tau_key = "closure_tau_occluded_h" if occluded else "closure_tau_open_h"
+    ranges = [table["potts_guy_log_kp_error"].range, table[tau_key].range]
+    finite_default = film_cm is not None and given_volume is None
+    if finite_default:
+        ranges.append(table["applied_volume_ul_cm2"].range)
+    has_channels = channels is not None and channels.area_fraction > 0
+    if channels is not None and has_channels:
+        ranges.append(channels.area_fraction_range or (channels.area_fraction,) * 2)
+        ranges.append(channels.path_length_range_mm or (channels.path_length_mm,) * 2)
+    draws = latin_hypercube(ranges, n, seed)
+    kp = potts_guy_kp_cm_h(product.mw, product.log_kow) * 10.0 ** draws[:, 0]
+    tau = draws[:, 1]
+    column = 2
+    film: Array | None = None if film_cm is None else np.full(n, film_cm)
+    if finite_default:
+        film = draws[:, column] * 1e-3
+        column += 1
+    p_channel = np.zeros(n)
+    if has_channels:
+        fraction, path_mm = draws[:, column], draws[:, column + 1]
+        p_channel = fraction * aqueous_diffusivity_cm2_h(product.mw) / (path_mm / 10.0)
+    curves = _cumulative(
+        t,
+        c0,
+        kp[:, None],
+        p_channel[:, None],
+        tau[:, None],
+        None if film is None else film[:, None],
+    )
+    p5, p50, p95 = np.percentile(curves, [5.0, 50.0, 95.0], axis=0)
+    return p5, p50, p95
