@@ -97,7 +97,9 @@ def linear_reflectance(rgb01: Float) -> Float:
 MAX_GAIN_RATIO = 1.5  # every channel gain within 1/1.5..1.5 of their mean: a plausible cast
 EYES_AGREE_WITHIN = 0.06  # the two eyes' gains (green = 1) differ by at most 6% per channel
 MAX_WHITE_CHROMA = 4.0  # each eye's whites, balanced by the pooled gains: C*ab at most this
-MIN_SKIN_CHROMA = 6.0  # skin around the eyes, balanced: still coloured (C*ab), not grey or blue
+MIN_SKIN_A = 2.0  # skin around the eyes, balanced: still reddish (a*), not grey or blue
+MIN_SKIN_CHROMA = 6.0  # ... and still coloured (C*ab)
+CLIPPED = 250 / 255  # a channel this bright may have been clipped: no reference
 MIN_SCLERA_FRACTION = 0.02  # whites at least 2% of each eye's outline (and MIN_REFERENCE_PIXELS)
 MAX_CARD_CLIPPED = 0.01  # a grey card with more than 1% of pixels at 250+ in a channel is clipped
 
@@ -153,16 +155,26 @@ def _lab_of(rgb: Float) -> Float:
     return to_lab_fast(rgb.reshape(-1, 1, 3)).reshape(-1, 3)
 
 
-def _eye_whites(rgb01: Float, eye: NDArray[np.bool_]) -> Float:
-    """The candidate whites of one eye: bright (L* > 50) and the least coloured half of those."""
+def _log_chromaticity(rgb: Float) -> NDArray[np.float64]:
+    """(log R/G, log B/G) of (n, 3) values: a diagonal colour cast only shifts these."""
+    safe = np.maximum(rgb.reshape(-1, 3).astype(np.float64), 1e-4)
+    return np.log(safe[:, [0, 2]] / safe[:, 1:2])
+
+
+def _eye_whites(rgb01: Float, eye: NDArray[np.bool_], skin: NDArray[np.float64]) -> Float:
+    """The candidate whites of one eye: its bright (L* > 50), unclipped pixels, the half that
+    lies furthest from the skin's chromaticity ``skin`` towards less red and more blue.
+
+    Ranked against the skin rather than by their own chroma, the choice does not depend on the
+    cast: a cool cast makes skin look neutral, but not less red than the skin.
+    """
     pixels = rgb01[eye].reshape(-1, 3)
-    lab = _lab_of(pixels)
-    chroma = np.hypot(lab[:, 1], lab[:, 2])
-    bright = lab[:, 0] > 50
-    if not bright.any():
+    usable = (_lab_of(pixels)[:, 0] > 50) & (pixels < CLIPPED).all(axis=1)
+    if not usable.any():
         return pixels[:0]
-    calm = chroma <= np.percentile(chroma[bright], 50)
-    return pixels[bright & calm]
+    offset = _log_chromaticity(pixels) - skin
+    whiteness = offset[:, 1] - offset[:, 0]  # bluer and less red than the skin
+    return pixels[usable & (whiteness >= np.percentile(whiteness[usable], 50))]
 
 
 def _split_eyes(sclera: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
@@ -183,15 +195,16 @@ def _ring(eye: NDArray[np.bool_], all_eyes: NDArray[np.bool_]) -> NDArray[np.boo
 def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBalance:
     """Gains from the whites of both eyes, or no correction with the reason.
 
-    The whites of each eye are its bright, least coloured pixels. They are used only when
+    The whites of each eye are its bright pixels least like the skin around the eyes (less red,
+    more blue). They are used only when
 
     - each eye shows at least ``MIN_REFERENCE_PIXELS`` and ``MIN_SCLERA_FRACTION`` of its outline
       as whites (closed or downcast eyes do not);
     - the two eyes agree: gains (green = 1) within ``EYES_AGREE_WITHIN`` per channel, and each
       eye's whites balanced by the pooled gains within ``MAX_WHITE_CHROMA`` of neutral;
     - the gains are plausible (``MAX_GAIN_RATIO``);
-    - the skin around the eyes, balanced, keeps a chroma of at least ``MIN_SKIN_CHROMA``: a
-      correction that greys or blues the skin took skin (eyelids) for sclera.
+    - the skin around the eyes, balanced, keeps a* >= ``MIN_SKIN_A`` and C*ab >=
+      ``MIN_SKIN_CHROMA``: a correction that greys or blues the skin took eyelids for sclera.
 
     Under a von Kries (diagonal) cast the ratio of sclera to skin chromaticity is unchanged, so
     the last check holds whatever the cast; only the reference's mistakes fail it.
@@ -203,9 +216,17 @@ def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBal
     eyes = _split_eyes(sclera)
     if len(eyes) < 2:
         return _refused("eye whites (sclera)", "only one eye outline was found in the photo")
+    around = np.zeros_like(sclera)
+    for eye in eyes:
+        around |= _ring(eye, sclera)
+    skin_pixels = rgb01[around].reshape(-1, 3)
+    skin_pixels = skin_pixels[(_lab_of(skin_pixels)[:, 0] > 25) & (skin_pixels < CLIPPED).all(1)]
+    if len(skin_pixels) < MIN_REFERENCE_PIXELS:
+        return _refused("eye whites (sclera)", "too little unclipped skin around the eyes")
+    skin_chromaticity = np.median(_log_chromaticity(skin_pixels), axis=0)
     whites = []
     for side, eye in zip(("image-left", "image-right"), eyes, strict=True):
-        found = _eye_whites(rgb01, eye)
+        found = _eye_whites(rgb01, eye, skin_chromaticity)
         needed = max(MIN_REFERENCE_PIXELS, int(MIN_SCLERA_FRACTION * eye.sum()))
         if len(found) < needed:
             return _refused(
@@ -238,19 +259,15 @@ def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBal
     problem = _implausible(gains)
     if problem:
         return _refused("eye whites (sclera)", problem)
-    around = np.zeros_like(sclera)
-    for eye in eyes:
-        around |= _ring(eye, sclera)
-    skin = _lab_of(balance.apply(rgb01[around]))
-    skin = skin[skin[:, 0] > 25]  # lashes and brows are darker
-    if len(skin):
-        a, b = float(np.median(skin[:, 1])), float(np.median(skin[:, 2]))
-        if np.hypot(a, b) < MIN_SKIN_CHROMA:
-            return _refused(
-                "eye whites (sclera)",
-                f"balancing on the eye whites would turn the skin around the eyes grey or blue "
-                f"(a* {a:+.1f}, b* {b:+.1f}); eyelids were taken for sclera",
-            )
+    skin = _lab_of(balance.apply(skin_pixels))  # lashes and brows (L* <= 25) left out
+    a, b = float(np.median(skin[:, 1])), float(np.median(skin[:, 2]))
+    if a < MIN_SKIN_A or np.hypot(a, b) < MIN_SKIN_CHROMA:
+        return _refused(
+            "eye whites (sclera)",
+            f"balancing on the eye whites would turn the skin around the eyes grey or blue "
+            f"(a* {a:+.1f}, b* {b:+.1f}, at least a* {MIN_SKIN_A:+g} and C*ab "
+            f"{MIN_SKIN_CHROMA:g}); eyelids were taken for sclera",
+        )
     return balance
 
 
@@ -260,7 +277,7 @@ def balance_from_grey_card(patch: Float) -> WhiteBalance:
     pixels = patch.reshape(-1, 3)
     if len(pixels) < MIN_REFERENCE_PIXELS:
         return _refused(method, f"the grey box holds {len(pixels)} pixels, fewer than 40")
-    clipped = float((pixels >= 250 / 255).any(axis=1).mean())
+    clipped = float((pixels >= CLIPPED).any(axis=1).mean())
     if clipped > MAX_CARD_CLIPPED:
         return _refused(method, f"{100 * clipped:.0f}% of the grey box is clipped (overexposed)")
     gains = gains_from(pixels)
