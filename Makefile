@@ -39,6 +39,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_simulate.py
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_analysis.py
 	$(BIN)/python benchmarks/bench_audit.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_repeatability.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
 
 clean:
