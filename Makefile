@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: demo test suite lint bench clean
+.PHONY: demo test suite lint bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,10 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_audit.py
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_repeatability.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider
+
+# The CLI fuzz test with many more examples than CI runs (a fixed seed either way).
+fuzz: $(VENV)/.installed-dev
+	MICRONEEDLING_FUZZ_EXAMPLES=$${MICRONEEDLING_FUZZ_EXAMPLES:-300} $(BIN)/pytest tests/cli/test_fuzz_cli.py -q
 
 clean:
 	rm -rf $(VENV) .venv313 .pytest_cache .mypy_cache .ruff_cache
