@@ -1,8 +1,14 @@
 """Before/after: align a follow-up photo to the baseline, measure the same zones, and say whether
-each change is larger than the measurement's own repeatability."""
+each change is larger than the measurement's own repeatability.
+
+The rule applied is the rule printed (``NOISE_RULE``): |change| > NOISE_SD·SD + offset, where SD
+and offset come from re-measuring the baseline after small retake-like moves. Photos that fail
+the capture-quality checks give "not comparable" changes unless the user overrides.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,7 +22,33 @@ from microneedling.analysis.pipeline import METRIC_NAMES, PhotoAnalysis, analyze
 from microneedling.core.errors import ValidationError
 
 STABLE = slice(0, 468)  # the face mesh without the irises
-NOISE_SD = 2.0  # a change must exceed 2 standard deviations of the repeatability spread
+NOISE_SD = 2.0  # a change must exceed 2 standard deviations of the repeatability spread ...
+NOISE_RULE = (
+    f"a change counts when |change| > {NOISE_SD:g} SD of repeatability + the mean offset of the "
+    "repeated measurements from the direct one"
+)
+NOT_COMPARABLE = "not comparable"
+COLOUR_METRICS = (
+    "a_star",
+    "erythema_index",
+    "red_area_fraction",
+    "ita_deg",
+    "ita_spread_deg",
+    "melanin_index",
+    "melanin_spread",
+)
+
+
+@dataclass(frozen=True)
+class Band:
+    """Repeatability of one metric in one zone: ``half_width`` = NOISE_SD·sd + offset."""
+
+    sd: float
+    offset: float
+
+    @property
+    def half_width(self) -> float:
+        return NOISE_SD * self.sd + self.offset
 
 
 def similarity(source: Landmarks, target: Landmarks) -> NDArray[np.float64]:
@@ -49,6 +81,13 @@ def perturbations(n: int, seed: int = 0) -> list[tuple[float, float, float, floa
     ]
 
 
+def noise_band(values: Sequence[float], direct: float | None) -> Band:
+    """The repeatability of one metric: SD of the repeated values and their mean offset."""
+    sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
+    offset = abs(float(np.mean(values)) - float(direct)) if direct is not None and values else 0.0
+    return Band(sd, offset)
+
+
 def repeatability(
     rgb: NDArray[np.uint8],
     landmarks: Landmarks,
@@ -56,12 +95,12 @@ def repeatability(
     *,
     runs: int = 5,
     seed: int = 0,
-) -> dict[str, dict[str, float]]:
-    """Half-width of the noise band per zone and metric.
+) -> dict[str, dict[str, Band]]:
+    """The noise band per zone and metric.
 
     The photo is moved and brightened slightly (as between retakes), then measured exactly as a
-    follow-up is: landmarks found again, aligned back, measured on the baseline zones. The band is
-    NOISE_SD standard deviations of those values plus their mean offset from the direct measurement.
+    follow-up is: landmarks found again, aligned back, measured on the baseline zones. Each band
+    holds the SD of those values and their mean offset from the direct measurement.
     """
     samples: dict[str, dict[str, list[float]]] = {}
     height, width = rgb.shape[:2]
@@ -82,15 +121,37 @@ def repeatability(
                 if value is not None:
                     store.setdefault(name, []).append(float(value))
     reference = {m.zone.value: m for m in direct.metrics}
-    bands: dict[str, dict[str, float]] = {}
+    bands: dict[str, dict[str, Band]] = {}
     for zone_name, metrics in samples.items():
-        bands[zone_name] = {}
-        for name, values in metrics.items():
-            sd = float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
-            base = getattr(reference[zone_name], name) if zone_name in reference else None
-            offset = abs(float(np.mean(values)) - float(base)) if base is not None else 0.0
-            bands[zone_name][name] = NOISE_SD * sd + offset
+        base = reference.get(zone_name)
+        bands[zone_name] = {
+            name: noise_band(values, getattr(base, name) if base is not None else None)
+            for name, values in metrics.items()
+        }
     return bands
+
+
+def comparability(
+    before: PhotoAnalysis, after: PhotoAnalysis
+) -> tuple[list[str], dict[str, list[str]]]:
+    """Why the two photos are not comparable: for every metric, and for the colour metrics.
+
+    Every metric: a photo that fails a capture-quality check (pose, sharpness, exposure, even
+    lighting). Colour metrics too: a white balance that fell back or differs between the photos.
+    """
+    general: list[str] = []
+    for side, result in (("before", before), ("after", after)):
+        general += [f"{side}: {problem}" for problem in result.quality.problems]
+    colour_reasons: list[str] = []
+    for side, result in (("before", before), ("after", after)):
+        if result.white_balance.fallback:
+            colour_reasons.append(f"{side}: {result.white_balance.reason}")
+    if not colour_reasons and before.white_balance.method != after.white_balance.method:
+        colour_reasons.append(
+            f"white balance from {before.white_balance.method} before but "
+            f"{after.white_balance.method} after"
+        )
+    return general, {name: colour_reasons for name in COLOUR_METRICS if colour_reasons}
 
 
 @dataclass(frozen=True)
@@ -98,9 +159,17 @@ class Comparison:
     before: PhotoAnalysis
     after: PhotoAnalysis
     transform: NDArray[np.float64]
-    noise: dict[str, dict[str, float]]
+    noise: dict[str, dict[str, Band]]
+    allow_poor_quality: bool = False
 
     def changes(self) -> list[dict[str, Any]]:
+        """One row per zone and metric measured in both photos.
+
+        ``beyond_noise`` applies ``NOISE_RULE`` (None without a noise estimate); ``verdict`` is
+        "real change", "within noise", "no noise estimate" or "not comparable" (a photo failed a
+        quality check or its white balance, unless ``allow_poor_quality``).
+        """
+        general, per_metric = comparability(self.before, self.after)
         rows = []
         after = {m.zone: m for m in self.after.metrics}
         for b in self.before.metrics:
@@ -111,8 +180,17 @@ class Comparison:
                 vb, va = getattr(b, name), getattr(a, name)
                 if vb is None or va is None:
                     continue
-                sd = self.noise.get(b.zone.value, {}).get(name, 0.0)
+                band = self.noise.get(b.zone.value, {}).get(name)
                 change = float(va) - float(vb)
+                beyond = None if band is None else abs(change) > band.half_width
+                reasons = general + per_metric.get(name, [])
+                comparable = self.allow_poor_quality or not reasons
+                if not comparable:
+                    verdict = NOT_COMPARABLE
+                elif beyond is None:
+                    verdict = "no noise estimate"
+                else:
+                    verdict = "real change" if beyond else "within noise"
                 rows.append(
                     {
                         "zone": b.zone.value,
@@ -120,14 +198,20 @@ class Comparison:
                         "before": round(float(vb), 4),
                         "after": round(float(va), 4),
                         "change": round(change, 4),
-                        "noise": round(NOISE_SD * sd, 4),
-                        "beyond_noise": abs(change) > NOISE_SD * sd,
+                        "noise": None if band is None else round(band.half_width, 4),
+                        "noise_sd": None if band is None else round(band.sd, 4),
+                        "noise_offset": None if band is None else round(band.offset, 4),
+                        "beyond_noise": beyond,
+                        "comparable": comparable,
+                        "verdict": verdict,
                     }
                 )
         return rows
 
     def summary(self) -> dict[str, Any]:
         scale = float(np.sqrt(abs(np.linalg.det(self.transform[:2, :2]))))
+        general, per_metric = comparability(self.before, self.after)
+        colour_reasons = next(iter(per_metric.values()), [])
         return {
             "alignment": {
                 "scale": round(scale, 4),
@@ -140,9 +224,18 @@ class Comparison:
                 "before": self.before.quality.as_dict(),
                 "after": self.after.quality.as_dict(),
             },
+            "white_balance": {
+                "before": self.before.white_balance.as_dict(),
+                "after": self.after.white_balance.as_dict(),
+            },
+            "comparable": {
+                "ok": not general and not colour_reasons,
+                "reasons": general,
+                "colour_reasons": colour_reasons,
+                "overridden": self.allow_poor_quality and bool(general or colour_reasons),
+            },
             "changes": self.changes(),
-            "noise_rule": f"a change counts when larger than {NOISE_SD:g} SD of repeatability plus "
-            "the alignment's own offset",
+            "noise_rule": NOISE_RULE,
         }
 
 
@@ -152,8 +245,13 @@ def compare(
     *,
     repeat_runs: int = 5,
     seed: int = 0,
+    allow_poor_quality: bool = False,
 ) -> Comparison:
-    """Align ``after`` onto ``before`` from the landmarks and measure both on the baseline zones."""
+    """Align ``after`` onto ``before`` from the landmarks and measure both on the baseline zones.
+
+    Changes in photos that fail the capture-quality checks (or whose white balance fell back)
+    are labelled "not comparable" unless ``allow_poor_quality``.
+    """
     before_marks = detect_landmarks(before_rgb, "before")
     after_marks = detect_landmarks(after_rgb, "after")
     if repeat_runs == 1:
@@ -172,4 +270,4 @@ def compare(
         if repeat_runs
         else {}
     )
-    return Comparison(before, after, matrix, noise)
+    return Comparison(before, after, matrix, noise, allow_poor_quality)
