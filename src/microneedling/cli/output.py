@@ -38,13 +38,27 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}"
 
 
+def _plain(value: Any) -> str:
+    """A cell's text: a mapping as ``key=value, ...``, a list as ``a, b``, nothing as ``""``.
+
+    (``str`` of a dict would show Python's repr, quoting and escaping what the user typed.)
+    """
+    if value is None:
+        return ""
+    if isinstance(value, dict):
+        return ", ".join(f"{key}={_plain(item)}" for key, item in value.items())
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_plain(item) for item in value)
+    return str(value)
+
+
 def visible(value: Any, *, one_line: bool = False) -> str:
     """``value`` as text with every control character shown as an escape (``\\x1b``).
 
     Newlines and tabs are kept unless ``one_line``. Markup is not touched here: it is harmless
     once the text is printed as a ``Text`` (``as_text``).
     """
-    text = "" if value is None else str(value)
+    text = _plain(value)
     pattern = _HIDDEN_ONE_LINE if one_line else _HIDDEN
     return pattern.sub(_escape, text)
 

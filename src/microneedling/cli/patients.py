@@ -34,7 +34,9 @@ def add(
             fitzpatrick=fitzpatrick,
             history=dict(key_values(history, "history")),
         )
-    print_json(view) if as_json else fields(f"Patient {code} registered", view, PATIENT_KEYS)
+    print_json(view) if as_json else fields(
+        f"Patient {view['code']} registered", view, PATIENT_KEYS
+    )
 
 
 @app.command("list")
@@ -57,7 +59,7 @@ def show(ctx: typer.Context, code: str, as_json: bool = JsonOption) -> None:
     """Show one patient (the reading is logged in the audit log)."""
     with state(ctx).transaction() as db:
         view = service.show_patient(db, code)
-    print_json(view) if as_json else fields(f"Patient {code}", view, PATIENT_KEYS)
+    print_json(view) if as_json else fields(f"Patient {view['code']}", view, PATIENT_KEYS)
 
 
 @app.command("erase")

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from microneedling.core.errors import DatabaseError, MicroneedlingError, ValidationError
 from microneedling.records.audit import ACTOR_KEY, install_audit
+from microneedling.records.bounds import check_actor, install_bounds
 
 if TYPE_CHECKING:  # Alembic is loaded only by the commands that migrate or check the schema
     from alembic.config import Config
@@ -140,6 +141,7 @@ class Database:
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
         factory = sessionmaker(self.engine, expire_on_commit=False)
+        install_bounds(factory)  # every stored value within its column's bounds
         install_audit(factory)
         return factory
 
@@ -230,6 +232,7 @@ class Database:
     @contextmanager
     def transaction(self, actor: str = "system") -> Iterator[Session]:
         """One unit of work: everything inside commits together, or nothing does."""
+        check_actor(actor)
         session = self.sessions()
         session.info[ACTOR_KEY] = actor
         try:

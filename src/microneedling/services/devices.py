@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from microneedling.core.clinical import DeviceKind
 from microneedling.core.errors import NotFoundError, ValidationError
-from microneedling.core.parsing import check_range, parse_enum
+from microneedling.core.parsing import check_id, check_range, parse_enum
 from microneedling.records import models
 from microneedling.services.lookups import by_id
 from microneedling.services.views import device_view, record
@@ -77,8 +77,8 @@ def add_cartridge(
 
 def device_by_model_or_id(session: Session, key: str) -> models.Device:
     """Find a device by numeric id or exact model name."""
-    if key.isdigit():
-        return by_id(session, models.Device, int(key), "device")
+    if key.isascii() and key.isdigit():  # '²'.isdigit() is true, but not an id
+        return by_id(session, models.Device, check_id(key, "device"), "device")
     device = session.scalar(select(models.Device).where(models.Device.model == key))
     if device is None:
         raise NotFoundError("device", repr(key))

@@ -2,31 +2,27 @@
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from microneedling.core.clinical import FitzpatrickType
 from microneedling.core.errors import ValidationError
-from microneedling.core.parsing import check_birth_year, parse_enum
+from microneedling.core.parsing import check_birth_year, normalize_code, parse_enum
 from microneedling.records import models
 from microneedling.records.audit import log_access
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import patient_view
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
 
 def check_code(code: str, field: str = "code") -> str:
-    """Pseudonymous codes: letters, digits, dot, dash, underscore; no names or spaces."""
-    if not CODE_PATTERN.match(code):
-        raise ValidationError(
-            field,
-            f"{code!r} is not a valid patient code (1-64 letters, digits, '.', '-', '_')",
-        )
-    return code
+    """A pseudonymous code, normalised: letters, digits, dot, dash, underscore; no names or spaces.
+
+    See ``core.parsing.normalize_code``: ``'MN-0001\\n'`` and full-width ``'ＭＮ-０００１'`` are
+    ``'MN-0001'``; a code with a space, a non-ASCII letter or a control character is refused.
+    """
+    return normalize_code(code, field)
 
 
 def register_patient(session: Session, **fields: Any) -> dict[str, Any]:
@@ -43,10 +39,18 @@ def add_patient(
     history: dict[str, Any] | None = None,
     field_prefix: str = "",
 ) -> models.Patient:
-    """Validate and add a patient (flushed, so it has an id)."""
-    exists = session.scalar(select(models.Patient.id).where(models.Patient.code == code))
+    """Validate and add a patient (flushed, so it has an id).
+
+    A code that differs from a registered one only in letter case is refused too: on a label or
+    a screen the two would be taken for the same patient.
+    """
+    code = check_code(code, f"{field_prefix}code")
+    exists = session.scalar(
+        select(models.Patient.code).where(func.lower(models.Patient.code) == code.lower())
+    )
     if exists is not None:
-        raise ValidationError(f"{field_prefix}code", f"patient code {code!r} already exists")
+        reason = "already exists" if exists == code else f"is too like the existing {exists!r}"
+        raise ValidationError(f"{field_prefix}code", f"patient code {code!r} {reason}")
     patient = build_patient(
         code=code,
         birth_year=birth_year,
@@ -67,8 +71,8 @@ def build_patient(
     history: dict[str, Any] | None = None,
     field_prefix: str = "",
 ) -> models.Patient:
-    """Validate a patient's fields and return the unsaved record."""
-    check_code(code, f"{field_prefix}code")
+    """Validate a patient's fields and return the unsaved record (its code normalised)."""
+    code = check_code(code, f"{field_prefix}code")
     check_birth_year(birth_year, f"{field_prefix}birth_year")
     skin_type = parse_enum(FitzpatrickType, fitzpatrick.upper(), f"{field_prefix}fitzpatrick")
     return models.Patient(
@@ -77,9 +81,22 @@ def build_patient(
 
 
 def existing_codes(session: Session, codes: list[str]) -> set[str]:
-    """Which of ``codes`` are already taken, in one query."""
-    found = session.scalars(select(models.Patient.code).where(models.Patient.code.in_(codes)))
-    return set(found)
+    """Which of ``codes`` (as given) are already taken, in one query.
+
+    A code is taken when its normalised form matches a registered code, letter case aside.
+    A code that is not valid at all is left for ``build_patient`` to refuse.
+    """
+    folded: dict[str, str] = {}
+    for given in codes:
+        try:
+            folded[given] = check_code(given).lower()
+        except ValidationError:
+            continue
+    query = select(models.Patient.code).where(
+        func.lower(models.Patient.code).in_(set(folded.values()))
+    )
+    taken = {code.lower() for code in session.scalars(query)}
+    return {given for given, key in folded.items() if key in taken}
 
 
 def list_patients(session: Session) -> list[dict[str, Any]]:
