@@ -13,10 +13,8 @@ from collections.abc import Callable
 from typing import Any
 
 from microneedling.core.errors import ValidationError
-from microneedling.core.parsing import MAX_ID, parse_int
+from microneedling.core.parsing import MAX_COUNT, MAX_ID, parse_int
 
-# A lesion count (papules, scars, ...) in one zone.
-MAX_COUNT = 100_000
 # Any whole number an option takes: a signed 64-bit integer (SQLite's INTEGER, NumPy's int64).
 MAX_INT = 2**63 - 1
 _GUARDED = "_microneedling_guarded"

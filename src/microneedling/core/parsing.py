@@ -19,6 +19,8 @@ from microneedling.core.errors import ValidationError
 E = TypeVar("E", bound=StrEnum)
 
 MIN_BIRTH_YEAR = 1900
+# A lesion count (papules, scars, ...) in one zone of one assessment.
+MAX_COUNT = 100_000
 # Record ids are positive and fit a 32-bit INTEGER column on every backend.
 MAX_ID = 2**31 - 1
 # Dates a record may hold at all; narrower limits (not in the future) are the callers'.

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from microneedling.core.clinical import Indication, RaterRole
 from microneedling.core.errors import ValidationError
-from microneedling.core.parsing import parse_enum, utcnow
+from microneedling.core.parsing import MAX_COUNT, parse_enum, utcnow
 from microneedling.core.zones import parse_zone
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.records import models
@@ -80,8 +80,10 @@ def build_assessment(
             f"{f}counts.{unknown[0]}", f"not a count of {scale}; allowed: {allowed}"
         )
     for key, value in counts.items():
-        if not isinstance(value, int) or value < 0:
-            raise ValidationError(f"{f}counts.{key}", f"{value!r} is not a count (0 or more)")
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_COUNT:
+            raise ValidationError(
+                f"{f}counts.{key}", f"{value!r} is not a count (0 to {MAX_COUNT})"
+            )
     return models.Assessment(
         patient=patient,
         zone=the_zone.value,
