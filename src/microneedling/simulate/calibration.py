@@ -1,149 +1,175 @@
-"""Fit the healing model's free parameters to published points; writes ``data/healing.yaml``.
+"""Fit the healing model's ``fitted: true`` parameters to the CALIBRATION points of
+``data/healing.yaml`` only; validation points are never read here.
 
-Run ``python -m microneedling.simulate.calibration`` after changing a target or a fixed rate.
-The fixed rates and every target cite their source; the fitted values are recorded with the
-residual of each target so the test suite can hold the model to them.
+``python -m microneedling.simulate.calibration`` prints the fit and the calibration and
+validation tables; ``--write`` stores each fitted value with its range (refit with the point's
+value at ± its tolerance) in ``healing.yaml``. Every other parameter is held at its published or
+estimated value.
+
+Fits, in order (each a closed form or a one-dimensional root):
+
+1. redness: ``settled = t_ref + tau ln s`` is linear in (t_ref, tau): least squares over the
+   ``erythema_settled_day`` points;
+2. ``collagen_gain_pct``: the root of collagen(day) = value for the ``collagen_change_pct`` point;
+3. ``elastin_gain_pct``: elastin is linear in it, so two runs give it exactly;
+4. ``visible_threshold_pct``: the collagen change of the ``visible_day`` point's series on its day.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
+from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import yaml
-from scipy.optimize import least_squares
+from scipy.optimize import brentq
 
-from microneedling.core.data import read_data
-from microneedling.simulate.constants import constant
-from microneedling.simulate.coverage import poisson_coverage
-from microneedling.simulate.devices import find_device
-from microneedling.simulate.healing import (
-    HealingParameters,
-    erythema_settling_days,
-    healing_course,
-    injury_dose,
-    visible_day,
+from microneedling.simulate import healing
+from microneedling.simulate.healing import HealingParameters
+from microneedling.simulate.validation import healing_spec, points, series_course, validation_table
+
+MIN_TAU_D = 0.1
+"""Lower bound of the redness time constant when a refit at a tolerance edge goes below it."""
+
+
+def _only(spec: Mapping[str, Any], kind: str) -> list[dict[str, Any]]:
+    return [p for p in points("calibration", spec) if p["kind"] == kind]
+
+
+def fit_erythema(
+    settle_points: list[dict[str, Any]], shift: Mapping[str, float] | None = None
+) -> tuple[float, float]:
+    """(t_ref, tau) by linear least squares; ``shift`` moves named points' values (days)."""
+    shift = shift or {}
+    s = np.array(
+        [healing.reference_dose(p["depth_mm"]) / healing.reference_dose(1.0) for p in settle_points]
+    )
+    y = np.array([p["value"] + shift.get(p["id"], 0.0) for p in settle_points])
+    design = np.column_stack([np.ones_like(s), np.log(s)])
+    (t_ref, tau), *_ = np.linalg.lstsq(design, y, rcond=None)
+    return float(t_ref), max(float(tau), MIN_TAU_D)
+
+
+def fit_collagen_gain(
+    point: Mapping[str, Any], p: HealingParameters, value: float, spec: Mapping[str, Any]
+) -> float:
+    """The collagen gain (% per reference session) that puts the series at ``value``."""
+
+    def miss(gain: float) -> float:
+        q = p.model_copy(update={"collagen_gain_pct": gain})
+        day = float(point["day"])
+        return series_course(point["series"], q, day + 1, spec).at(day)["collagen_pct"] - value
+
+    return float(brentq(miss, 1e-3, 1e4, xtol=1e-6))
+
+
+def fit_elastin_gain(
+    point: Mapping[str, Any], p: HealingParameters, value: float, spec: Mapping[str, Any]
+) -> float:
+    """The tropoelastin gain that puts total elastin at ``value`` (linear: two runs)."""
+    day = float(point["day"])
+
+    def at(gain: float) -> float:
+        q = p.model_copy(update={"elastin_gain_pct": gain})
+        return series_course(point["series"], q, day + 1, spec).at(day)["elastin_pct"]
+
+    base, unit = at(0.0), at(1.0) - at(0.0)
+    return max((value - base) / unit, 0.0)
+
+
+def visible_threshold(
+    point: Mapping[str, Any], p: HealingParameters, day: float, spec: Mapping[str, Any]
+) -> float:
+    """Collagen change of the point's series on ``day``: the threshold seen then."""
+    return series_course(point["series"], p, day + 1, spec).at(day)["collagen_pct"]
+
+
+def _fit(spec: Mapping[str, Any], shift: Mapping[str, float]) -> HealingParameters:
+    p = healing.calibrated_parameters()
+    t_ref, tau = fit_erythema(_only(spec, "erythema_settled_day"), shift)
+    p = p.model_copy(update={"erythema_settle_ref_d": t_ref, "erythema_tau_d": tau})
+    (collagen,) = _only(spec, "collagen_change_pct")
+    gain = fit_collagen_gain(collagen, p, collagen["value"] + shift.get(collagen["id"], 0), spec)
+    p = p.model_copy(update={"collagen_gain_pct": gain})
+    (elastin,) = _only(spec, "elastin_change_pct")
+    e_gain = fit_elastin_gain(elastin, p, elastin["value"] + shift.get(elastin["id"], 0), spec)
+    p = p.model_copy(update={"elastin_gain_pct": e_gain})
+    (visible,) = _only(spec, "visible_day")
+    threshold = visible_threshold(visible, p, visible["value"] + shift.get(visible["id"], 0), spec)
+    return p.model_copy(update={"visible_threshold_pct": threshold})
+
+
+FITTED = (
+    "erythema_settle_ref_d",
+    "erythema_tau_d",
+    "collagen_gain_pct",
+    "elastin_gain_pct",
+    "visible_threshold_pct",
 )
-from microneedling.simulate.puncture_field import TreatmentSettings, expected_density_per_cm2
 
 
-def reference_density_per_cm2(reference: dict[str, Any]) -> float:
-    """Punctures per cm^2 of the reference session: a catalogue pen at default settings."""
-    device = find_device(reference["device"])
-    settings = TreatmentSettings(depth_mm=device.depth_mm.min, passes=reference["passes"])
-    return expected_density_per_cm2(device, settings)
+def calibrate(
+    spec: Mapping[str, Any] | None = None, *, ranges: bool = True
+) -> dict[str, dict[str, float]]:
+    """Each fitted parameter's value, low and high. The range: refit with each calibration
+    point moved to its value ± tolerance, one at a time, the others held (``ranges=False``:
+    the value only, low = high = value)."""
+    spec = spec or healing_spec()
+    centre = _fit(spec, {})
+    found: dict[str, list[float]] = {k: [getattr(centre, k)] for k in FITTED}
+    for point in points("calibration", spec) if ranges else []:
+        for sign in (-1.0, 1.0):
+            moved = _fit(spec, {point["id"]: sign * float(point["tolerance"])})
+            for k in FITTED:
+                found[k].append(getattr(moved, k))
+    return {
+        k: {"value": values[0], "low": min(values), "high": max(values)}
+        for k, values in found.items()
+    }
 
 
-def reference_dose(depth_mm: float, reference: dict[str, Any]) -> float:
-    """The dose of a typical session: Poisson coverage at the reference density."""
-    radius = constant("channel_width_mm") / 2.0
-    fraction = poisson_coverage(reference_density_per_cm2(reference) / 100.0, radius)
-    return injury_dose(fraction, depth_mm * constant("penetration_efficiency"))
-
-
-def series_course(series: dict[str, Any], reference: dict[str, Any], p: HealingParameters) -> Any:
-    days = [i * series["interval_days"] for i in range(series["sessions"])]
-    dose = reference_dose(series["depth_mm"], reference)
-    return healing_course(days, [dose] * len(days), p, until_day=series["until_day"])
-
-
-def calibrate(spec: dict[str, Any]) -> tuple[HealingParameters, list[dict[str, Any]]]:
-    """Fit erythema clearance to the settling days, then scale collagen, elastin and visibility."""
-    fixed = {k: v["value"] for k, v in spec["fixed"].items()}
-    reference = spec["reference"]
-    targets = spec["targets"]
-    theta = fixed["erythema_threshold"]
-    settle = [t for t in targets if t["kind"] == "erythema_settled_day"]
-
-    def with_erythema(x: np.ndarray[Any, Any]) -> HealingParameters:
-        gain, vmax, half = np.exp(x)
-        return HealingParameters(
-            dose_gain=gain,
-            clearance_max=vmax,
-            clearance_half=half,
-            collagen_gain=1.0,
-            elastin_gain=1.0,
-            visible_threshold_pct=1.0,
-            erythema_threshold=theta,
-            fibroblast_decay=fixed["fibroblast_decay"],
-            maturation_rate=fixed["maturation_rate"],
-            collagen_decay=fixed["collagen_decay"],
-            elastin_decay=fixed["elastin_decay"],
-        )
-
-    def residuals(x: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
-        p = with_erythema(x)
-        return np.array(
-            [
-                erythema_settling_days(p.dose_gain * reference_dose(t["depth_mm"], reference), p)
-                - t["value"]
-                for t in settle
-            ]
-        )
-
-    fit = least_squares(residuals, x0=np.log([2000.0, 2.0, 1.0]), method="lm")
-    p = with_erythema(fit.x)
-
-    series = spec["series"]
-    unit = series_course(series, reference, p)
-    collagen = next(t for t in targets if t["kind"] == "collagen_change_pct")
-    beta = collagen["value"] / unit.at(collagen["day"])["collagen_pct"]
-    gamma = spec["elastin_peak_pct"]["value"] / float(unit.elastin_pct.max())
-    p = p.model_copy(update={"collagen_gain": beta, "elastin_gain": gamma})
-    visible = next(t for t in targets if t["kind"] == "visible_day")
-    course = series_course(series, reference, p)
-    p = p.model_copy(update={"visible_threshold_pct": course.at(visible["value"])["collagen_pct"]})
-    return p, evaluate(p, spec)
-
-
-def evaluate(p: HealingParameters, spec: dict[str, Any]) -> list[dict[str, Any]]:
-    """Each target with the model's value for it."""
-    reference = spec["reference"]
-    course = series_course(spec["series"], reference, p)
-    rows = []
-    for target in spec["targets"]:
-        kind = target["kind"]
-        if kind == "erythema_settled_day":
-            model = erythema_settling_days(
-                p.dose_gain * reference_dose(target["depth_mm"], reference), p
-            )
-        elif kind == "collagen_change_pct":
-            model = course.at(target["day"])["collagen_pct"]
-        elif kind == "elastin_change_pct":
-            model = course.at(target["day"])["elastin_pct"]
-        elif kind == "visible_day":
-            model = visible_day(course, p.visible_threshold_pct) or float("nan")
-        else:
-            raise ValueError(f"unknown target kind {kind}")
-        rows.append({**target, "model": round(float(model), 3)})
-    return rows
+def write_parameters(path: Path, fitted: Mapping[str, Mapping[str, float]]) -> None:
+    """Replace value/low/high of each fitted parameter in ``healing.yaml`` in place, keeping
+    its comments and layout."""
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    current: str | None = None
+    for i, line in enumerate(lines):
+        block = re.match(r"^  (\w+):\s*$", line)
+        if block:
+            current = block.group(1)
+            continue
+        if not line.startswith("    "):
+            current = None
+        field = re.match(r"^    (value|low|high): ", line)
+        if current is not None and current in fitted and field:
+            number = fitted[current][field.group(1)]
+            lines[i] = f"    {field.group(1)}: {float(f'{number:.6g}')}\n"
+    path.write_text("".join(lines), encoding="utf-8")
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--write", action="store_true", help="update data/healing.yaml")
     args = parser.parse_args(argv)
-    spec = read_data("healing.yaml")
-    params, rows = calibrate(spec)
-    for row in rows:
-        ok = abs(row["model"] - row["value"]) <= row["tolerance"]
-        print(
-            f"{row['kind']:24} {row.get('depth_mm', ''):>5} target {row['value']:>8} "
-            f"± {row['tolerance']:<5} model {row['model']:>9}  {'ok' if ok else 'MISS'}  "
-            f"({row['source']})"
-        )
-    print(yaml.safe_dump({"parameters": params.model_dump()}, sort_keys=False))
+    fitted = calibrate()
+    for name, item in fitted.items():
+        print(f"{name:24} {item['value']:10.4g}  range {item['low']:.4g}–{item['high']:.4g}")
     if args.write:
         path = Path(str(resources.files("microneedling.data").joinpath("healing.yaml")))
-        spec["parameters"] = {k: float(f"{v:.6g}") for k, v in params.model_dump().items()}
-        header = "".join(
-            line for line in path.read_text().splitlines(keepends=True) if line.startswith("#")
-        )
-        path.write_text(header + yaml.safe_dump(spec, sort_keys=False, width=100))
+        write_parameters(path, fitted)
         print(f"wrote {path}")
+        healing.parameter_specs.cache_clear()
+        healing.calibrated_parameters.cache_clear()
+        healing_spec.cache_clear()
+    for row in validation_table():
+        print(
+            f"{row['role']:11} {row['point']:38} observed {row['observed']!s:>14} "
+            f"predicted {row['predicted']!s:>8} tol {row['tolerance']:>26} "
+            f"{'ok' if row['passed'] else 'MISS'}"
+        )
 
 
 if __name__ == "__main__":

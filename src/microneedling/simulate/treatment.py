@@ -9,17 +9,16 @@ from typing import Any
 import numpy as np
 
 from microneedling import DISCLAIMER
-from microneedling.core.anatomy import zone_anatomy
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
-from microneedling.simulate import absorption, healing
+from microneedling.simulate import absorption, healing, uncertainty, validation
 from microneedling.simulate.absorption import AbsorptionCourse, ChannelGeometry, Topical
 from microneedling.simulate.constants import constant
 from microneedling.simulate.coverage import ZoneInjury, zone_injury
-from microneedling.simulate.depth import DepthReach, depth_reached
+from microneedling.simulate.depth import DepthReach, zone_depth
 from microneedling.simulate.devices import DeviceSpec
 from microneedling.simulate.geometry import ZoneOutline, zone_outlines
-from microneedling.simulate.healing import HealingCourse
+from microneedling.simulate.healing import HealingCourse, HealingInterval
 from microneedling.simulate.puncture_field import (
     PunctureField,
     TreatmentSettings,
@@ -51,6 +50,7 @@ class ProductUse:
     occluded: bool = False
     hours: float = 24.0
     applied_volume_ul_cm2: float | None = None
+    infinite_dose: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,10 +64,17 @@ class ZoneSimulation:
     dose: float
     course: HealingCourse
     absorption: AbsorptionCourse | None
+    interval: HealingInterval | None = None
+    """5th/50th/95th percentiles of every healing curve across the parameter ranges."""
 
     def summary(self, visible_threshold_pct: float, erythema_threshold: float) -> dict[str, Any]:
         last = self.course.session_days[-1]
         first = self.course.session_days[0]
+        interval = self.interval or healing.healing_interval(
+            self.course.session_days,
+            [self.dose] * len(self.course.session_days),
+            until_day=float(self.course.days[-1]),
+        )
         view: dict[str, Any] = {
             "zone": self.zone.value,
             "depth_mm": self.settings.depth_mm,
@@ -105,7 +112,25 @@ class ZoneSimulation:
                 "counts": list(self.injury.spacing_histogram[1]),
             },
             "collagen_pct_12_weeks_after_last": round(self.course.at(last + 84)["collagen_pct"], 1),
+            "erythema_settled_day_interval": interval.settled_day.rounded(2),
+            "visible_day_interval": _finite(interval.visible_day.rounded(1)),
+            "never_visible_fraction": round(interval.never_visible_fraction, 3),
+            "collagen_pct_by_week_interval": {
+                w: interval.at(first + 7 * w)["collagen_pct"] | {} for w in REPORT_WEEKS
+            },
+            "elastin_pct_by_week_interval": {
+                w: interval.at(first + 7 * w)["elastin_pct"] | {} for w in REPORT_WEEKS
+            },
+            "collagen_pct_12_weeks_after_last_interval": interval.at(last + 84)["collagen_pct"],
+            "redness_reports": validation.redness_reports(self.settings.depth_mm),
+            "erythema_daily": self._erythema_daily(interval),
         }
+        for key in ("collagen_pct_by_week_interval", "elastin_pct_by_week_interval"):
+            view[key] = {w: _rounded(b, 1) for w, b in view[key].items()}
+        view["collagen_pct_12_weeks_after_last_interval"] = _rounded(
+            view["collagen_pct_12_weeks_after_last_interval"], 1
+        )
+        view["weekly"] |= self._weekly_interval(interval)
         if self.absorption is not None:
             a = self.absorption
             ratio = a.enhancement_ratio
@@ -114,6 +139,9 @@ class ZoneSimulation:
                 "channel_permeability_cm_h": a.channel_permeability_cm_h,
                 "closure_tau_h": a.tau_h,
                 "cumulative_ug_cm2": round(float(a.cumulative_ug_cm2[-1]), 4),
+                "cumulative_ug_cm2_interval": _interval_view(a),
+                "applied_volume_ul_cm2": a.applied_volume_ul_cm2,
+                "applied_ug_cm2": a.applied_ug_cm2,
                 "intact_cumulative_ug_cm2": a.intact_cumulative_ug_cm2,
                 "enhancement_ratio": None if not np.isfinite(ratio) else round(ratio, 3),
                 "peak_flux_ug_cm2_h": round(float(a.flux_ug_cm2_h.max()), 4),
@@ -134,6 +162,35 @@ class ZoneSimulation:
             "elastin_pct": [round(course.at(d)["elastin_pct"], 2) for d in edges],
         }
 
+    def _weekly_interval(self, interval: HealingInterval) -> dict[str, list[float]]:
+        """p5 and p95 of collagen and elastin on the same weeks as :meth:`_weekly`."""
+        start = self.course.session_days[0]
+        weeks = int((self.course.days[-1] - start) // 7)
+        edges = start + 7.0 * np.arange(weeks + 1)
+        out: dict[str, list[float]] = {}
+        for name in ("collagen_pct", "elastin_pct"):
+            band = getattr(interval, name)
+            for q in ("p5", "p95"):
+                values = np.interp(edges, interval.days, getattr(band, q))
+                out[f"{name}_{q}"] = [round(float(v), 2) for v in values]
+        return out
+
+    def _erythema_daily(self, interval: HealingInterval) -> dict[str, list[float]]:
+        """Redness (x visible threshold) each day for two weeks from the last session: the
+        calibrated course and the p5/p50/p95 band."""
+        last = self.course.session_days[-1]
+        days = last + np.arange(0.0, 15.0)
+        out = {
+            "day_after_last": [float(d) for d in np.arange(0.0, 15.0)],
+            "value": [
+                round(float(v), 3) for v in np.interp(days, self.course.days, self.course.erythema)
+            ],
+        }
+        for q in ("p5", "p50", "p95"):
+            values = np.interp(days, interval.days, getattr(interval.erythema, q))
+            out[q] = [round(float(v), 3) for v in values]
+        return out
+
     @staticmethod
     def _hourly(a: AbsorptionCourse) -> dict[str, list[float]]:
         hours = np.arange(0.0, float(a.hours[-1]) + 1e-9, 1.0)
@@ -144,8 +201,25 @@ class ZoneSimulation:
         }
 
 
+def _interval_view(a: AbsorptionCourse) -> dict[str, float] | None:
+    """p5/p50/p95 of the cumulative uptake at the last hour (absorption's Latin hypercube)."""
+    band = a.interval_at_end()
+    if band is None:
+        return None
+    return {k: round(v, 4) for k, v in zip(("p5", "p50", "p95"), band, strict=True)}
+
+
 def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 2)
+
+
+def _rounded(band: Mapping[str, float], digits: int) -> dict[str, float]:
+    return {q: round(float(v), digits) for q, v in band.items()}
+
+
+def _finite(band: dict[str, Any]) -> dict[str, Any]:
+    """None for a percentile that is not a number (never reached in most samples)."""
+    return {q: (None if v is None or not np.isfinite(v) else v) for q, v in band.items()}
 
 
 @dataclass(frozen=True)
@@ -180,8 +254,17 @@ class TreatmentSimulation:
                 "occluded": self.product.occluded,
                 "hours": self.product.hours,
                 "applied_volume_ul_cm2": self.product.applied_volume_ul_cm2,
+                "infinite_dose": self.product.infinite_dose,
             },
             "punctures_per_session": total,
+            "uncertainty": {
+                "method": "Latin hypercube over the parameter ranges of healing.yaml (seeded)",
+                "samples": uncertainty.DEFAULT_SAMPLES,
+                "seed": uncertainty.DEFAULT_SEED,
+                "percentiles": list(uncertainty.PERCENTILES),
+                "note": "the calibrated course is 'value'; p5-p95 is how far it moves across "
+                "the published and estimated parameter ranges, not a clinical prediction interval",
+            },
             "zones": zones,
             "warnings": [z["warning"] for z in zones if z["warning"]],
             "disclaimer": DISCLAIMER,
@@ -198,7 +281,6 @@ def simulate_zone(
     outline: ZoneOutline | None = None,
 ) -> ZoneSimulation:
     outline = outline or zone_outlines()[zone]
-    anatomy = zone_anatomy()[zone]
     field = generate_punctures(device, settings, outline)
     radius = constant("channel_width_mm") / 2.0
     injury = zone_injury(
@@ -208,16 +290,11 @@ def simulate_zone(
         safety_spacing_mm=constant("safety_spacing_mm"),
         seed=settings.seed,
     )
-    depth = depth_reached(
-        settings.depth_mm,
-        epidermis_um=anatomy.epidermis_um.value,
-        dermis_um=anatomy.dermis_um.value,
-        efficiency=constant("penetration_efficiency"),
-        papillary_fraction=constant("papillary_fraction"),
-    )
+    depth = zone_depth(zone, settings.depth_mm)
     dose = healing.injury_dose(injury.injured_fraction, depth.effective_mm)
     days = schedule.days()
     course = healing.healing_course(days, [dose] * len(days), until_day=days[-1] + 270.0)
+    interval = healing.healing_interval(days, [dose] * len(days), until_day=days[-1] + 270.0)
     uptake = None
     if product is not None:
         channels = ChannelGeometry.from_depths(
@@ -233,8 +310,12 @@ def simulate_zone(
             occluded=product.occluded,
             hours=product.hours,
             applied_volume_ul_cm2=product.applied_volume_ul_cm2,
+            infinite_dose=product.infinite_dose,
+            seed=settings.seed,
         )
-    return ZoneSimulation(zone, settings, field, outline, injury, depth, dose, course, uptake)
+    return ZoneSimulation(
+        zone, settings, field, outline, injury, depth, dose, course, uptake, interval
+    )
 
 
 def simulate_treatment(

@@ -1,0 +1,127 @@
+"""The healing model against published points it was NOT fitted to.
+
+Each validation point carries its tolerance in ``data/healing.yaml``, written before the
+comparison; these tests fail when the model leaves it. Two points are missed today and are marked
+``xfail(strict=True)`` with the reason, so that they show in every run and turn into a failure
+the day the model meets them without the mark being removed.
+"""
+
+import copy
+from typing import Any
+
+import pytest
+
+from microneedling.core.data import sources
+from microneedling.simulate.calibration import calibrate
+from microneedling.simulate.healing import calibrated_parameters
+from microneedling.simulate.validation import (
+    ROLES,
+    healing_spec,
+    points,
+    redness_reports,
+    validation_table,
+)
+
+KNOWN_MISSES = {
+    "lotfi_trichrome_collagen": (
+        "model 122% against +53.2% trichrome collagen (tolerance x/÷ 2, up to 106%): ultrasound "
+        "density, which the model is calibrated to, rises more than histological collagen; it "
+        "would pass if Kenkel's series was needled at 1.8 mm or deeper (depth not verified)"
+    ),
+    "kenkel_attenuation_1_to_3_months": (
+        "model: new collagen 6 points LOWER 3 months after the series than at 1 month, OCT "
+        "attenuation rose; deposition ends about 5 weeks after a session and new collagen I is "
+        "turned over with tau 540 d (an estimate); it would pass with tau >= about 2,000 d"
+    ),
+}
+
+VALIDATION = points("validation")
+ROWS = {row["point"]: row for row in validation_table(role="validation")}
+
+
+def _param(point: dict[str, Any]) -> Any:
+    marks = []
+    if point["id"] in KNOWN_MISSES:
+        marks.append(pytest.mark.xfail(reason=KNOWN_MISSES[point["id"]], strict=True))
+    return pytest.param(point["id"], id=point["id"], marks=marks)
+
+
+@pytest.mark.parametrize("point_id", [_param(p) for p in VALIDATION])
+def test_validation_point_within_its_stated_tolerance(point_id: str) -> None:
+    row = ROWS[point_id]
+    assert row["passed"], row
+
+
+def test_there_are_validation_points_of_every_kind_of_evidence() -> None:
+    labels = {p.get("label", "value") for p in VALIDATION}
+    assert {"value", "ordering", "timing"} <= {label.split(" ")[0] for label in labels}
+    assert sum(p["kind"] == "collagen_change_pct" for p in VALIDATION) >= 1
+    assert len(VALIDATION) >= 10
+
+
+def test_points_are_well_formed() -> None:
+    bibliography = sources()
+    ids = [p["id"] for p in points()]
+    assert len(ids) == len(set(ids))
+    for p in points():
+        assert p["role"] in ROLES, p["id"]
+        assert p["source"] in bibliography, p["id"]
+        assert p.get("measure"), p["id"]
+        if p["kind"] in ("collagen_change_pct", "elastin_change_pct", "erythema_settled_day"):
+            assert ("tolerance" in p) != ("tolerance_factor" in p), p["id"]
+
+
+def test_the_fit_never_reads_a_validation_point() -> None:
+    """Moving every validation point's value (and removing them) leaves the fit unchanged."""
+    spec = copy.deepcopy(healing_spec())
+    fitted = calibrate(spec, ranges=False)
+    for p in spec["points"]:
+        if p["role"] == "validation":
+            p["value"] = float(p["value"]) * 10 + 1000
+    assert calibrate(spec, ranges=False) == fitted
+    spec["points"] = [p for p in spec["points"] if p["role"] == "calibration"]
+    assert calibrate(spec, ranges=False) == fitted
+
+
+def test_the_stored_parameters_are_the_current_fit() -> None:
+    """healing.yaml is refitted after a change of an estimate or a calibration point."""
+    fitted = calibrate(ranges=False)
+    stored = calibrated_parameters()
+    for name, item in fitted.items():
+        assert getattr(stored, name) == pytest.approx(item["value"], rel=1e-4), name
+
+
+def test_a_wrong_model_fails_validation() -> None:
+    """The tests can fail: collagen five times too strong, or elastin gain far too high."""
+    p = calibrated_parameters()
+    strong = validation_table(p.model_copy(update={"collagen_gain_pct": 5 * p.collagen_gain_pct}))
+    assert not {r["point"]: r for r in strong}["lotfi_trichrome_collagen"]["passed"]
+    elastic = validation_table(p.model_copy(update={"elastin_gain_pct": 10 * p.elastin_gain_pct}))
+    assert not {r["point"]: r for r in elastic}["eldomyati_total_elastin_fell"]["passed"]
+    slow = validation_table(p.model_copy(update={"erythema_settle_ref_d": 6.0}))
+    assert not {r["point"]: r for r in slow}["downtime_1.15mm"]["passed"]
+
+
+def test_table_rows_have_the_columns_explain_prints() -> None:
+    rows = validation_table()
+    assert {r["role"] for r in rows} == {"calibration", "validation"}
+    for r in rows:
+        assert set(r) >= {
+            "point",
+            "source",
+            "role",
+            "observed",
+            "predicted",
+            "error",
+            "tolerance",
+            "passed",
+        }
+
+
+def test_redness_reports_show_where_sources_disagree() -> None:
+    at_one_mm = redness_reports(1.0)
+    kinds = {r["kind"] for r in at_one_mm}
+    assert {"clinical", "downtime"} <= kinds
+    lows = [r["days"][0] for r in at_one_mm]
+    highs = [r["days"][1] for r in at_one_mm]
+    assert min(lows) < 1 and max(highs) >= 5  # 3-6 hours to a 4-5 day downtime
