@@ -136,14 +136,16 @@ def check_date(
     if day < low:
         raise ValidationError(field, f"{day.isoformat()} is before {low.isoformat()}")
     if day > high:
-        when = "in the future" if high == date.today() else f"after {high.isoformat()}"
-        raise ValidationError(field, f"{day.isoformat()} is {when}")
+        raise ValidationError(field, f"{day.isoformat()} is after {high.isoformat()}")
     return value
 
 
 def check_not_future(value: date, field: str, *, today: date | None = None) -> date:
-    """A date that has happened (a photo taken, a reaction's onset): not after today."""
-    return check_date(value, field, latest=today or date.today())
+    """A date that has happened (a photo taken, a reaction's onset): 1900 to today."""
+    day = value.date() if isinstance(value, datetime) else value
+    if day > (today or date.today()):
+        raise ValidationError(field, f"{day.isoformat()} is in the future")
+    return check_date(value, field)
 
 
 def parse_date(
