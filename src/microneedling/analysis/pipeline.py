@@ -1,59 +1,49 @@
-"""Analyse one photo: landmarks, quality, scale, zones, colour correction and every metric."""
+"""Analyse one photo: the prepare stage, then every registered metric on every zone.
+
+``prepare`` (analysis/prepare.py) finds the landmarks, sets the scale, balances white, labels the
+zones and checks quality; the metric functions of analysis/metrics.py, registered by name, each
+measure one zone of the prepared photo. ``analyze`` runs both and assembles one row per zone.
+"""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from microneedling.analysis import colour, erythema, pores, texture, tone, wrinkles
-from microneedling.analysis.landmarks import (
-    MODEL,
-    HeadPose,
-    Landmarks,
-    detect_landmarks,
-    head_pose,
+from microneedling.analysis import colour, metrics
+from microneedling.analysis.landmarks import MODEL, Landmarks
+from microneedling.analysis.prepare import (
+    VIEW_YAW_DEG,
+    PreparedPhoto,
+    Timings,
+    prepare,
+    turn_relative,
 )
-from microneedling.analysis.quality import QualityReport, assess_quality
-from microneedling.analysis.settings import analysis_settings
-from microneedling.analysis.zones import (
-    ANALYSED_ZONES,
-    ZoneMap,
-    feature_indices,
-    hull_mask,
-    image_scale,
-    zone_map,
-)
+from microneedling.analysis.quality import QualityReport
+from microneedling.analysis.zones import ANALYSED_ZONES, ZoneMap
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 
-ANALYSIS_VERSION = "analysis-1"
-VIEW_YAW_DEG = {"front": 0.0, "left45": 45.0, "right45": 45.0}
+__all__ = [
+    "ANALYSIS_VERSION",
+    "METRIC_NAMES",
+    "VIEW_YAW_DEG",
+    "Overlay",
+    "PhotoAnalysis",
+    "PreparedPhoto",
+    "Timings",
+    "ZoneMetrics",
+    "analyze",
+    "turn_relative",
+]
 
-
-def turn_relative(pose: HeadPose, expected_abs_yaw: float) -> HeadPose:
-    """The pose with yaw measured from the view's expected turn (either side for 45° views)."""
-    yaw = pose.yaw if expected_abs_yaw == 0 else abs(pose.yaw) - expected_abs_yaw
-    return HeadPose(yaw=yaw, pitch=pose.pitch, roll=pose.roll)
-
-
-@dataclass
-class Timings:
-    seconds: dict[str, float] = field(default_factory=dict)
-
-    @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
-        start = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.perf_counter() - start
+# analysis-2: illumination-normalised detectors, pores by size/shape/contrast, wrinkles by length
+# and elongation, scars without pigment, pigment spots, robust roughness.
+ANALYSIS_VERSION = "analysis-2"
+MIN_ZONE_PX = 50
 
 
 @dataclass(frozen=True)
@@ -76,6 +66,8 @@ class ZoneMetrics:
     wrinkle_orientation_deg: float | None
     scar_count: int
     scar_area_mm2: float
+    pigment_spot_count: int = 0
+    pigment_spot_area_mm2: float = 0.0
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"zone": self.zone.value}
@@ -100,6 +92,8 @@ class Overlay:
     scar_radii: NDArray[np.float64]
     wrinkles: NDArray[np.bool_]
     red: NDArray[np.bool_]
+    pigment: NDArray[np.float64] | None = None
+    pigment_radii: NDArray[np.float64] | None = None
 
 
 @dataclass(frozen=True)
@@ -134,21 +128,6 @@ class PhotoAnalysis:
         }
 
 
-def _working_scale(mm_per_px: float) -> float:
-    target = analysis_settings().working_mm_per_px.value
-    return min(1.0, mm_per_px / target)
-
-
-def _face_box(landmarks: Landmarks, shape: tuple[int, ...]) -> tuple[int, int, int, int]:
-    """x0, y0, x1, y1 of the face oval, with a small margin, inside the image."""
-    xy = landmarks.xy[:468]
-    margin = 0.05 * landmarks.interpupillary_px
-    x0, y0 = np.maximum(np.floor(xy.min(axis=0) - margin), 0).astype(int)
-    x1 = int(min(np.ceil(xy[:, 0].max() + margin) + 1, shape[1]))
-    y1 = int(min(np.ceil(xy[:, 1].max() + margin) + 1, shape[0]))
-    return int(x0), int(y0), x1, y1
-
-
 def analyze(
     rgb: NDArray[np.uint8],
     *,
@@ -164,178 +143,53 @@ def analyze(
 
     ``view`` is front, left45 or right45; the head turn is judged against the view's own angle.
     """
-    settings = analysis_settings()
-    m = settings.metrics
-    timings = Timings()
-    with timings.stage("landmarks"):
-        found = landmarks or detect_landmarks(rgb, field_name)
-        if view not in VIEW_YAW_DEG:
-            raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEW_YAW_DEG)}")
-        pose = turn_relative(head_pose(found), VIEW_YAW_DEG[view])
-        refuse = settings.quality.refuse_abs_yaw_deg.value
-        if abs(pose.yaw) > refuse:
-            raise ValidationError(
-                field_name,
-                f"the face is turned away ({pose.yaw:+.0f}° from the {view} view); "
-                f"retake the {view} photo",
-            )
-    geometry = zones_from or found
-    with timings.stage("zones"):
-        native_mm, scale_source = image_scale(geometry, mm_per_px)
-        x0, y0, x1, y1 = _face_box(geometry, rgb.shape)
-        crop = rgb[y0:y1, x0:x1]
-        factor = _working_scale(native_mm)
-        if factor < 1.0:
-            size = (round(crop.shape[1] * factor), round(crop.shape[0] * factor))
-            crop = cv2.resize(crop, size, interpolation=cv2.INTER_AREA)
-        work_mm = native_mm / factor
-        scaled = Landmarks(
-            np.column_stack([(geometry.xy - (x0, y0)) * factor, geometry.points[:, 2] * factor])
-        )
-        raw01 = crop.astype(np.float32) / 255.0
-        eyes = feature_indices()
-        sclera = hull_mask(crop.shape, scaled.xy[list(eyes["left_eye"])]) | hull_mask(
-            crop.shape, scaled.xy[list(eyes["right_eye"])]
-        )
-    with timings.stage("colour"):
-        if not balance:
-            gains = colour.WhiteBalance("none (turned off)", (1.0, 1.0, 1.0), 0)
-        elif grey_box is not None:
-            gains = colour.white_balance(rgb.astype(np.float32) / 255.0, grey_box=grey_box)
-        else:
-            gains = colour.white_balance(raw01, sclera=sclera)
-        rgb01 = gains.apply(raw01)
-        lab = colour.to_lab_fast(rgb01)
-        reflectance = colour.linear_reflectance(rgb01)
-    with timings.stage("zones"):
-        zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab, scale_source=scale_source)
-        labels = np.full(crop.shape[:2], -1, dtype=np.int8)
-        zx, zy = zones.origin
-        h, w = zones.labels.shape
-        labels[zy : zy + h, zx : zx + w] = zones.labels
-    skin = labels >= 0
-    lightness = lab[..., 0]
-    with timings.stage("quality"):
-        quality = assess_quality(
-            pose,
-            lightness,
-            rgb01,
-            skin,
-            labels == ANALYSED_ZONES.index(FacialZone.CHEEK_LEFT),
-            labels == ANALYSED_ZONES.index(FacialZone.CHEEK_RIGHT),
-            settings.quality,
-        )
-    with timings.stage("texture"):
-        detail = texture.bandpass(
-            lightness,
-            work_mm,
-            fine_mm=m.texture_sigma_mm.value,
-            shading_mm=m.shading_sigma_mm.value,
-        )
-    with timings.stage("wrinkles"):
-        ridges = wrinkles.ridge_map(
-            detail,
-            skin,
-            work_mm,
-            sigmas_mm=m.wrinkle_sigmas_mm.values,
-            min_response=m.wrinkle_min_response.value,
-            min_length_mm=m.wrinkle_min_length_mm.value,
-        )
-    with timings.stage("pores"):
-        # A dark line is not a row of pores: spots on a wrinkle are left out.
-        reach = max(int(m.pore_radius_mm.max / work_mm), 1)
-        on_lines = (
-            cv2.dilate(
-                ridges.skeleton.astype(np.uint8), np.ones((3, 3), np.uint8), iterations=reach
-            )
-            > 0
-        )
-        pore_spots = pores.dark_spots(
-            detail,
-            skin & ~on_lines,
-            work_mm,
-            radius_mm=(m.pore_radius_mm.min, m.pore_radius_mm.max),
-            min_contrast=m.pore_min_contrast_l.value,
-        )
-    with timings.stage("scars"):
-        scar_detail = texture.bandpass(
-            lightness,
-            work_mm,
-            fine_mm=m.pore_radius_mm.max,
-            shading_mm=m.scar_shading_sigma_mm.value,
-        )
-        scar_spots = pores.dark_spots(
-            scar_detail,
-            skin,
-            work_mm,
-            radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
-            min_contrast=m.scar_min_contrast_l.value,
-            exclude=pore_spots.centres_px,
-        )
-    red_threshold = float(np.median(lab[..., 1][skin])) + m.red_delta_a.value
-    eye_line = float(np.degrees(np.arctan2(*(scaled.xy[473] - scaled.xy[468])[::-1])))
+    prepared = prepare(
+        rgb,
+        landmarks=landmarks,
+        zones_from=zones_from,
+        mm_per_px=mm_per_px,
+        grey_box=grey_box,
+        balance=balance,
+        view=view,
+        field_name=field_name,
+    )
+    return measure_zones(prepared)
+
+
+def measure_zones(prepared: PreparedPhoto) -> PhotoAnalysis:
+    """Every registered metric on every zone of a prepared photo."""
+    p = prepared
+    metrics.derive_all(p)
     results: list[ZoneMetrics] = []
     for index, zone in enumerate(ANALYSED_ZONES):
-        mask = labels == index
-        if mask.sum() < 50:
+        mask = p.labels == index
+        pixels = int(mask.sum())
+        if pixels < MIN_ZONE_PX:
             continue
-        with timings.stage("redness"):
-            red = erythema.redness(lab, reflectance, mask, red_threshold)
-        with timings.stage("tone"):
-            pigment = tone.tone(lab, reflectance, mask)
-        with timings.stage("texture"):
-            rough = texture.roughness(detail, mask)
-        with timings.stage("wrinkles"):
-            lines = wrinkles.zone_lines(
-                ridges,
-                mask,
-                work_mm,
-                min_length_mm=m.wrinkle_min_length_mm.value,
-                eye_line_deg=eye_line,
-            )
-        with timings.stage("pores"):
-            pore_count, pore_density, pore_area = pore_spots.in_zone(mask & ~on_lines, work_mm)
-            scar_count, _, scar_area = scar_spots.in_zone(mask, work_mm)
-        results.append(
-            ZoneMetrics(
-                zone=zone,
-                area_cm2=float(mask.sum() * work_mm**2 / 100.0),
-                a_star=red.a_star,
-                erythema_index=red.erythema_index,
-                red_area_fraction=red.red_area_fraction,
-                ita_deg=pigment.ita_deg,
-                ita_spread_deg=pigment.ita_spread_deg,
-                melanin_index=pigment.melanin_index,
-                melanin_spread=pigment.melanin_spread,
-                roughness_l=rough,
-                pores_per_cm2=pore_density,
-                pore_count=pore_count,
-                pore_mean_area_mm2=pore_area,
-                wrinkle_length_mm_per_cm2=lines.length_mm_per_cm2,
-                wrinkle_depth=lines.depth_proxy,
-                wrinkle_orientation_deg=lines.orientation_deg,
-                scar_count=scar_count,
-                scar_area_mm2=scar_area * scar_count,
-            )
-        )
+        row = metrics.measure(p, mask)
+        area = pixels * p.mm_per_px**2 / 100.0
+        results.append(ZoneMetrics(zone=zone, area_cm2=area, **row))
+    pores, scars, pigment = metrics.pore_spots(p), metrics.scar_spots(p), metrics.pigment_spots(p)
     overlay = Overlay(
-        rgb=(rgb01 * 255).astype(np.uint8),
-        labels=labels,
-        pores=pore_spots.centres_px,
-        pore_radii=pore_spots.radii_px,
-        scars=scar_spots.centres_px,
-        scar_radii=scar_spots.radii_px,
-        wrinkles=ridges.skeleton,
-        red=skin & (lab[..., 1] > red_threshold),
+        rgb=(p.rgb01 * 255).astype(np.uint8),
+        labels=p.labels,
+        pores=pores.centres_px,
+        pore_radii=pores.radii_px,
+        scars=scars.centres_px,
+        scar_radii=scars.radii_px,
+        wrinkles=metrics.ridge_map(p).skeleton,
+        red=p.skin & (p.lab[..., 1] > metrics.red_threshold(p)),
+        pigment=pigment.centres_px,
+        pigment_radii=pigment.radii_px,
     )
     return PhotoAnalysis(
-        found,
-        zones,
-        work_mm,
-        quality,
-        gains,
+        p.landmarks,
+        p.zones,
+        p.mm_per_px,
+        p.quality,
+        p.white_balance,
         tuple(results),
-        timings.seconds,
+        p.timings.seconds,
         overlay,
-        (rgb.shape[0], rgb.shape[1]),
+        p.image_shape,
     )

@@ -1,8 +1,22 @@
-"""Pores and atrophic scars: dark round spots found by scale-normalised Laplacian-of-Gaussian blobs.
+"""Round spots: pores, atrophic scar candidates and pigment spots, as scale-space blobs.
 
-Pores are small (about 0.2-1 mm); atrophic scar candidates are larger, deeper depressions that
-show as shaded round spots (1.2-4 mm). Both are found once over the face on the shading-free
-luminance, then counted per zone.
+A spot is a local maximum, in space and in scale, of the scale-normalised Laplacian of Gaussian
+(Lindeberg 1998) whose scale lies inside the feature's radius range (levels one step finer and one
+step coarser than the range are computed too, so a finer grain or a larger patch peaks outside it
+and is not taken), whose strength exceeds both a contrast floor and a multiple of the filter's own
+noise over the skin (so thresholds follow the photo's local contrast), and which is round: the
+ratio of the Hessian's eigenvalues at its scale (Lindeberg's shape-adapted blobs; Frangi 1998's
+R_B) is above a limit, so a short piece of a line is not a spot.
+
+Pores are small dark spots (about 0.2-1 mm), scar candidates larger shaded depressions (1.2-4 mm)
+without the colour of pigment, pigment spots raised b* (melanin) over 0.5-4 mm. Each is found
+over the whole face once, then counted per zone.
+
+References
+----------
+Lindeberg T. Feature detection with automatic scale selection. Int J Comput Vis 1998;30:79-116.
+Frangi AF, Niessen WJ, Vincken KL, Viergever MA. Multiscale vessel enhancement filtering.
+MICCAI 1998, LNCS 1496:130-7.
 """
 
 from __future__ import annotations
@@ -12,24 +26,35 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from scipy.spatial import cKDTree
-from skimage.feature import blob_log
+
+from microneedling.analysis.illumination import robust_sigma
+
+Float = NDArray[np.float32]
+SCALE_STEP = 1.3  # ratio of successive sigmas in the scale space
 
 
 @dataclass(frozen=True)
 class Spots:
-    """Spot centres (row, col) and radii, in pixels of the image they were found in."""
+    """Spot centres (row, col), radii and strength, in pixels of the image they were found in."""
 
     centres_px: NDArray[np.float64]
     radii_px: NDArray[np.float64]
+    contrast: NDArray[np.float64] | None = None
+
+    def inside(self, mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
+        rows = np.clip(self.centres_px[:, 0].astype(int), 0, mask.shape[0] - 1)
+        cols = np.clip(self.centres_px[:, 1].astype(int), 0, mask.shape[1] - 1)
+        return np.asarray(mask[rows, cols], dtype=bool)
+
+    def subset(self, keep: NDArray[np.bool_]) -> Spots:
+        contrast = None if self.contrast is None else self.contrast[keep]
+        return Spots(self.centres_px[keep], self.radii_px[keep], contrast)
 
     def in_zone(self, mask: NDArray[np.bool_], mm_per_px: float) -> tuple[int, float, float]:
         """Count, count per cm2 and mean area (mm2) of the spots centred inside ``mask``."""
         if len(self.radii_px) == 0 or not mask.any():
             return 0, 0.0, 0.0
-        rows = np.clip(self.centres_px[:, 0].astype(int), 0, mask.shape[0] - 1)
-        cols = np.clip(self.centres_px[:, 1].astype(int), 0, mask.shape[1] - 1)
-        inside = mask[rows, cols]
+        inside = self.inside(mask)
         count = int(inside.sum())
         area_cm2 = mask.sum() * mm_per_px**2 / 100.0
         mean_area = (
@@ -38,60 +63,184 @@ class Spots:
         return count, count / area_cm2, mean_area
 
 
-NO_SPOTS = Spots(np.empty((0, 2)), np.empty(0))
+NO_SPOTS = Spots(np.empty((0, 2)), np.empty(0), np.empty(0))
 
 
-def dark_spots(
-    detail: NDArray[np.float32],
+def scale_levels(r_min_px: float, r_max_px: float) -> NDArray[np.float64]:
+    """Sigmas from one step below r_min / sqrt 2 to one step above r_max / sqrt 2."""
+    low = max(r_min_px / np.sqrt(2), 0.5)
+    high = max(r_max_px / np.sqrt(2), low * SCALE_STEP)
+    n = int(np.ceil(np.log(high / low) / np.log(SCALE_STEP))) + 1
+    inner = low * SCALE_STEP ** np.arange(n)
+    return np.concatenate([[low / SCALE_STEP], inner, [inner[-1] * SCALE_STEP]])
+
+
+def hessian(image: Float, sigma: float) -> tuple[Float, Float, Float]:
+    """Second derivatives (d2/drow2, d2/dcol2, d2/drow dcol) of the image smoothed by ``sigma``."""
+    smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
+    drr = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
+    dcc = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
+    drc = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
+    return drr / 4.0, dcc / 4.0, drc / 4.0  # the 3x3 Sobel kernels carry a factor 4
+
+
+def eigenvalues(
+    drr: Float, dcc: Float, drc: Float
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The Hessian's larger and smaller eigenvalue at each pixel."""
+    half_trace = 0.5 * (drr + dcc)
+    root = np.sqrt(0.25 * (drr - dcc) ** 2 + drc**2)
+    return half_trace + root, half_trace - root
+
+
+def dark_blob_stack(image: Float, sigmas: NDArray[np.float64]) -> Float:
+    """sigma^2 x Laplacian of the Gaussian-smoothed image, per sigma: positive on dark blobs.
+
+    A Gaussian dip of depth c and the matching sigma gives c / 2 at its centre.
+    """
+    out = np.empty((len(sigmas), *image.shape), dtype=np.float32)
+    for k, sigma in enumerate(sigmas):
+        smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
+        out[k] = cv2.Laplacian(smooth, cv2.CV_32F, ksize=1) * float(sigma) ** 2
+    return out
+
+
+def dark_blobs(
+    image: Float,
     mask: NDArray[np.bool_],
     mm_per_px: float,
     *,
     radius_mm: tuple[float, float],
     min_contrast: float,
-    exclude: NDArray[np.float64] | None = None,
-    max_sigma_px: float = 8.0,
+    min_snr: float,
+    min_roundness: float,
+    noise: Float | None = None,
+    max_sigma_px: float = 6.0,
 ) -> Spots:
-    """Dark blobs of the given radius range centred inside ``mask`` (Lindeberg 1998).
+    """Dark round blobs with radius in ``radius_mm`` centred on ``mask`` (see the module).
 
-    Large spots are searched on a reduced image so that no sigma exceeds ``max_sigma_px``.
+    ``min_contrast``: depth floor in the image's units (a Gaussian dip of this depth passes);
+    ``min_snr``: the blob's contrast over ``noise`` (a map of the local texture's SD, in the
+    image's units, at the blob's centre), or without a map over the robust SD of the
+    response over ``mask`` per scale;
+    ``min_roundness``: smaller over larger Hessian eigenvalue (1 a disk, 0 a straight line).
+    Large radii are searched on a reduced image so that no sigma exceeds ``max_sigma_px``.
+    The spot's contrast is reported as twice its response (the depth of the matching dip).
     """
-    r_min = max(radius_mm[0] / mm_per_px, 1.0)
-    r_max = max(radius_mm[1] / mm_per_px, r_min + 0.5)
-    factor = max(1, int(r_max / np.sqrt(2) / max_sigma_px + 0.999))
-    darkness = np.clip(-detail, 0, None)
-    darkness[~mask] = 0
+    r_min = radius_mm[0] / mm_per_px
+    r_max = max(radius_mm[1] / mm_per_px, r_min * SCALE_STEP)
+    factor = max(1, int(np.ceil(r_max / np.sqrt(2) * SCALE_STEP / max_sigma_px)))
+    work, work_mask = image, mask
     if factor > 1:
-        size = (darkness.shape[1] // factor, darkness.shape[0] // factor)
-        darkness = cv2.resize(darkness, size, interpolation=cv2.INTER_AREA)
-    # The LoG response of a Gaussian spot of depth c is about c/2 at its own scale.
-    blobs = blob_log(
-        darkness,
-        min_sigma=max(r_min / factor, 1.0) / np.sqrt(2),
-        max_sigma=r_max / factor / np.sqrt(2),
-        num_sigma=3,
-        threshold=min_contrast / 2.0,
-        exclude_border=False,
-    )
-    if len(blobs) == 0:
+        size = (image.shape[1] // factor, image.shape[0] // factor)
+        work = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        work_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
+    sigmas = scale_levels(r_min / factor, r_max / factor)
+    stack = dark_blob_stack(work, sigmas)
+    kernel = np.ones((3, 3), np.uint8)
+    peaks = np.stack([cv2.dilate(level, kernel) for level in stack])
+    rows_all, cols_all, levels_all, values_all = [], [], [], []
+    for k in range(1, len(sigmas) - 1):
+        level = stack[k]
+        floor = min_contrast / 2.0
+        if noise is None and work_mask.any():
+            floor = max(floor, min_snr * robust_sigma(level[work_mask]))
+        top = (
+            (level >= peaks[k])
+            & (level >= peaks[k - 1])
+            & (level >= peaks[k + 1])
+            & (level > floor)
+            & work_mask
+        )
+        rows, cols = np.nonzero(top)
+        if rows.size == 0:
+            continue
+        drr, dcc, drc = hessian(work, float(sigmas[k]))
+        large, small = eigenvalues(drr[rows, cols], dcc[rows, cols], drc[rows, cols])
+        round_ = small >= min_roundness * np.maximum(large, 1e-6)
+        if noise is not None:
+            local = noise[
+                np.minimum(rows * factor, noise.shape[0] - 1),
+                np.minimum(cols * factor, noise.shape[1] - 1),
+            ]
+            round_ &= 2.0 * level[rows, cols] >= min_snr * local
+        rows_all.append(rows[round_])
+        cols_all.append(cols[round_])
+        levels_all.append(np.full(int(round_.sum()), sigmas[k]))
+        values_all.append(level[rows[round_], cols[round_]])
+    if not rows_all or sum(r.size for r in rows_all) == 0:
         return NO_SPOTS
-    centres = blobs[:, :2] * factor + (factor - 1) / 2.0
-    radii = blobs[:, 2] * np.sqrt(2) * factor
-    rows = np.clip(centres[:, 0].astype(int), 0, mask.shape[0] - 1)
-    cols = np.clip(centres[:, 1].astype(int), 0, mask.shape[1] - 1)
-    keep = mask[rows, cols]
-    # A spot must be dark over most of its box (median depth above the threshold, i.e. at least
-    # half its pixels), not a few small spots inside it: counted with an integral image.
-    dark = cv2.integral((darkness >= min_contrast / 2.0).astype(np.uint8))
-    height, width = darkness.shape
-    reach = np.maximum(blobs[:, 2] * np.sqrt(2), 1.0)
-    y0 = np.clip((blobs[:, 0] - reach).astype(int), 0, height)
-    y1 = np.clip((blobs[:, 0] + reach).astype(int) + 1, 0, height)
-    x0 = np.clip((blobs[:, 1] - reach).astype(int), 0, width)
-    x1 = np.clip((blobs[:, 1] + reach).astype(int) + 1, 0, width)
-    count = dark[y1, x1] - dark[y0, x1] - dark[y1, x0] + dark[y0, x0]
-    keep &= count >= 0.5 * (y1 - y0) * (x1 - x0)
-    if exclude is not None and len(exclude) and keep.any():
-        # A larger spot holding a smaller one already found is that spot at a coarser scale.
-        distance, _ = cKDTree(exclude).query(centres)
-        keep &= distance > radii / 2
-    return Spots(centres[keep], radii[keep])
+    rows_f = np.concatenate(rows_all).astype(np.float64)
+    cols_f = np.concatenate(cols_all).astype(np.float64)
+    sig = np.concatenate(levels_all)
+    value = np.concatenate(values_all).astype(np.float64)
+    # One spot per place: the strongest of maxima closer than the larger one's radius.
+    order = np.argsort(-value)
+    rows_f, cols_f, sig, value = rows_f[order], cols_f[order], sig[order], value[order]
+    keep = np.ones(len(value), dtype=bool)
+    radius = sig * np.sqrt(2)
+    for i in range(len(value)):
+        if not keep[i]:
+            continue
+        near = np.hypot(rows_f[i + 1 :] - rows_f[i], cols_f[i + 1 :] - cols_f[i])
+        keep[i + 1 :] &= near >= np.maximum(radius[i + 1 :], radius[i])
+    centres = np.column_stack([rows_f[keep], cols_f[keep]]) * factor + (factor - 1) / 2.0
+    return Spots(centres, radius[keep] * factor, 2.0 * value[keep])
+
+
+def pigment_blobs(
+    b_star: Float,
+    mask: NDArray[np.bool_],
+    mm_per_px: float,
+    *,
+    radius_mm: tuple[float, float],
+    min_delta_b: float,
+    min_snr: float,
+    min_roundness: float,
+) -> Spots:
+    """Round spots of raised b* (melanin makes skin yellower-browner): dark blobs of -b*."""
+    return dark_blobs(
+        -b_star,
+        mask,
+        mm_per_px,
+        radius_mm=radius_mm,
+        min_contrast=min_delta_b,
+        min_snr=min_snr,
+        min_roundness=min_roundness,
+    )
+
+
+def core_fill(
+    image: Float, spots: Spots, depth: NDArray[np.float64], *, core: float = 0.6
+) -> NDArray[np.float64]:
+    """Fraction of each spot's core (``core`` x its radius) lying at least half its ``depth``
+    below the median of the ring at 1.6-2.4 radii: about 1 for a depression, low for a cluster of
+    small spots with skin between them."""
+    height, width = image.shape
+    out = np.zeros(len(spots.radii_px))
+    for i, ((r, c), radius) in enumerate(zip(spots.centres_px, spots.radii_px, strict=True)):
+        reach = int(np.ceil(2.4 * radius)) + 1
+        r0, r1 = max(int(r) - reach, 0), min(int(r) + reach + 1, height)
+        c0, c1 = max(int(c) - reach, 0), min(int(c) + reach + 1, width)
+        gr, gc = np.mgrid[r0:r1, c0:c1]
+        d = np.hypot(gr - r, gc - c) / max(radius, 1.0)
+        patch = image[r0:r1, c0:c1]
+        inner, ring = patch[d <= core], patch[(d >= 1.6) & (d <= 2.4)]
+        if inner.size and ring.size:
+            out[i] = float(np.mean(inner <= np.median(ring) - depth[i] / 2.0))
+    return out
+
+
+def blob_response(image: Float, spots: Spots) -> NDArray[np.float64]:
+    """Twice the scale-normalised LoG of ``image`` at each spot's centre and own scale: the depth
+    of a matching Gaussian dip (positive) or bump (negative). A linear gradient gives 0, so the
+    surroundings' shading does not count."""
+    out = np.zeros(len(spots.radii_px))
+    sigmas = spots.radii_px / np.sqrt(2)
+    for sigma in np.unique(np.round(sigmas, 3)):
+        these = np.isclose(np.round(sigmas, 3), sigma)
+        level = dark_blob_stack(image, np.array([sigma]))[0]
+        rows = np.clip(np.round(spots.centres_px[these, 0]).astype(int), 0, image.shape[0] - 1)
+        cols = np.clip(np.round(spots.centres_px[these, 1]).astype(int), 0, image.shape[1] - 1)
+        out[these] = 2.0 * level[rows, cols]
+    return out

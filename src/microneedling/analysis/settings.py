@@ -46,16 +46,28 @@ class Quality(_Strict):
 
 class Metrics(_Strict):
     red_delta_a: Value
-    shading_sigma_mm: Value
+    illumination_sigma_mm: Value
     texture_sigma_mm: Value
+    texture_coarse_mm: Value
+    contrast_window_mm: Value
+    blob_min_roundness: Value
     pore_radius_mm: Span
     pore_min_contrast_l: Value
+    pore_min_snr: Value
     scar_radius_mm: Span
     scar_min_contrast_l: Value
-    scar_shading_sigma_mm: Value
+    scar_min_snr: Value
+    scar_max_b_per_l: Value
+    scar_min_fill: Value
+    pigment_radius_mm: Span
+    pigment_min_delta_b: Value
+    pigment_min_snr: Value
     wrinkle_sigmas_mm: Values
-    wrinkle_min_response: Value
+    wrinkle_min_contrast_l: Value
+    wrinkle_min_snr: Value
     wrinkle_min_length_mm: Value
+    wrinkle_min_elongation: Value
+    wrinkle_anisotropy_beta: Value
 
 
 class AnalysisSettings(_Strict):

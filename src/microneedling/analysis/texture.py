@@ -1,10 +1,26 @@
-"""Roughness of the skin's luminance once shading is removed (a band-pass of L*)."""
+"""Roughness: the fine relief of the skin's luminance, once shading and larger features are removed.
+
+The band-pass is a difference of Gaussians (Marr & Hildreth 1980) of the illumination-normalised
+L*, keeping structure between ``fine_mm`` (the finest the photo resolves) and ``coarse_mm`` (the
+scale of the skin's microrelief, finer than pores and lines). Roughness is the robust standard
+deviation (1.4826 x median absolute deviation) of that band inside the zone, so sparse spots and
+lines, which are other metrics' features, hardly move it, while a rougher surface raises it
+everywhere (the image analogue of the Sq/Sa amplitude parameters of ISO 25178).
+
+References
+----------
+Marr D, Hildreth E. Theory of edge detection. Proc R Soc Lond B 1980;207:187-217.
+Hampel FR. The influence curve and its role in robust estimation. J Am Stat Assoc 1974;69:383-93.
+ISO 25178-2:2012 Geometrical product specifications, surface texture: areal.
+"""
 
 from __future__ import annotations
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+
+from microneedling.analysis.illumination import robust_sigma
 
 
 def bandpass(
@@ -19,6 +35,6 @@ def bandpass(
 
 
 def roughness(detail: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
-    """Standard deviation of the band-passed L* inside the zone."""
+    """Robust standard deviation of the band-passed L* inside the zone."""
     values = detail[mask]
-    return float(values.std()) if values.size else float("nan")
+    return robust_sigma(values) if values.size else float("nan")

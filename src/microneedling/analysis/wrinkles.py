@@ -1,4 +1,22 @@
-"""Wrinkles and fine lines: Hessian ridge filtering (Sato 1998), skeleton length and orientation."""
+"""Wrinkles and fine lines: elongated dark ridges, their skeleton length, depth and orientation.
+
+The ridge filter is the multiscale Hessian line measure (Sato 1998), scale-normalised (sigma^2)
+and weighted by Frangi's anisotropy term exp(-R_B^2 / 2 beta^2), R_B = |l_small| / l_large,
+so a round dark spot (a pore, R_B near 1) is not a line. The response is scaled so that a dark line
+of Gaussian cross-section and depth c (L*) gives c at its matching scale. Ridge pixels above a floor
+and above a multiple of the response's robust SD over the skin form connected pieces; a piece is a
+line when its skeleton is long enough (length measured along the skeleton, not as an area) and it
+is elongated: skeleton length over mean width (area / length) above a limit.
+
+References
+----------
+Sato Y, Nakajima S, Shiraga N, et al. Three-dimensional multi-scale line filter for segmentation
+and visualization of curvilinear structures in medical images. Med Image Anal 1998;2:143-68.
+Frangi AF, Niessen WJ, Vincken KL, Viergever MA. Multiscale vessel enhancement filtering.
+MICCAI 1998, LNCS 1496:130-7.
+Cula GO, Bargo PR, Nkengne A, Kollias N. Assessing facial wrinkles: automatic detection and
+quantification. Skin Res Technol 2013;19:e243-51.
+"""
 
 from __future__ import annotations
 
@@ -8,9 +26,13 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 from skimage.measure import label, regionprops
-from skimage.morphology import remove_small_objects, skeletonize
+from skimage.morphology import skeletonize
+
+from microneedling.analysis.illumination import robust_sigma
+from microneedling.analysis.pores import eigenvalues, hessian
 
 RIDGE_MM_PER_PX = 0.2
+LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
 
 
 @dataclass(frozen=True)
@@ -23,69 +45,131 @@ class Lines:
 
 @dataclass(frozen=True)
 class RidgeMap:
-    """Ridge strength and the skeleton of every line long enough, over the whole face."""
+    """Ridge strength, and the skeleton and pixels of every line kept, over the whole face."""
 
     response: NDArray[np.float32]
     skeleton: NDArray[np.bool_]
+    lines: NDArray[np.bool_]
+
+
+def _steps(s: NDArray[np.int32]) -> tuple[NDArray[np.int32], ...]:
+    """Per-pair indicators of an 8-connected skeleton: straight, diagonal and corner steps."""
+    straight_h = s[:, 1:] & s[:, :-1]
+    straight_v = s[1:, :] & s[:-1, :]
+    diag_a = s[1:, 1:] & s[:-1, :-1]
+    diag_b = s[1:, :-1] & s[:-1, 1:]
+    corner_a = s[1:, 1:] & s[:-1, 1:] & s[1:, :-1]
+    corner_b = s[:-1, :-1] & s[:-1, 1:] & s[1:, :-1]
+    return straight_h, straight_v, diag_a, diag_b, corner_a, corner_b
 
 
 def skeleton_length_px(skeleton: NDArray[np.bool_]) -> float:
     """Length of an 8-connected skeleton: 1 per straight step, sqrt(2) per diagonal step."""
-    s = skeleton.astype(np.int8)
-    straight = (s[:, 1:] & s[:, :-1]).sum() + (s[1:, :] & s[:-1, :]).sum()
-    diagonal = (s[1:, 1:] & s[:-1, :-1]).sum() + (s[1:, :-1] & s[:-1, 1:]).sum()
+    sh, sv, da, db, ca, cb = _steps(skeleton.astype(np.int32))
+    straight = sh.sum() + sv.sum()
+    diagonal = da.sum() + db.sum()
     # In an L-shaped corner the diagonal duplicates two straight steps: do not count it.
-    corners = (s[1:, 1:] & s[:-1, 1:] & s[1:, :-1]).sum()
-    corners += (s[:-1, :-1] & s[:-1, 1:] & s[1:, :-1]).sum()
+    corners = ca.sum() + cb.sum()
     return float(straight + np.sqrt(2) * max(diagonal - corners, 0))
 
 
-SATO_SCALE = 1 / 3.8  # brings the response to skimage.filters.sato's scale on test lines
+def skeleton_lengths_px(labels: NDArray[np.int32], n: int) -> NDArray[np.float64]:
+    """Skeleton length of each labelled piece (labels 1..n of an 8-connected skeleton)."""
+    lengths = np.zeros(n + 1)
+    s = (labels > 0).astype(np.int32)
+    sh, sv, da, db, ca, cb = _steps(s)
+    for pairs, owner, weight in (
+        (sh, labels[:, 1:], 1.0),
+        (sv, labels[1:, :], 1.0),
+        (da, labels[1:, 1:], np.sqrt(2)),
+        (db, labels[1:, :-1], np.sqrt(2)),
+        (ca, labels[1:, 1:], -np.sqrt(2)),
+        (cb, labels[:-1, :-1], -np.sqrt(2)),
+    ):
+        lengths += weight * np.bincount(owner[pairs > 0], minlength=n + 1)[: n + 1]
+    return np.maximum(lengths, 0.0)
 
 
-def dark_ridge_response(image: NDArray[np.float32], sigmas: list[float]) -> NDArray[np.float32]:
-    """Sato's 2-D line measure for dark lines: the largest Hessian eigenvalue where positive,
-    scale-normalised (sigma^2) and maximised over ``sigmas``; OpenCV filters for speed."""
+def dark_ridge_response(
+    image: NDArray[np.float32], sigmas: list[float], *, beta: float = 0.5, gamma: float = 0.5
+) -> NDArray[np.float32]:
+    """Anisotropic dark-line measure (see the module), maximised over ``sigmas`` (pixels).
+
+    Two weights keep only the centre lines of elongated valleys: Frangi's anisotropy
+    exp(-R_B^2 / 2 beta^2), and a centre-line weight exp(-F^2 / 2 gamma^2) with
+    F = |gradient| / (sigma lambda_large), which is 0 on a valley's floor (Lindeberg 1998's ridge
+    condition, the first derivative across the line vanishes) and about 1 on the flank of a round
+    spot, where the curvature along the rim would otherwise look like a line around every pore.
+    """
     response = np.zeros(image.shape, dtype=np.float32)
     for sigma in sigmas:
+        drr, dcc, drc = hessian(image, sigma)
+        large, small = eigenvalues(drr, dcc, drc)
+        positive = np.maximum(large, 1e-6)
+        ratio = np.abs(small) / positive
         smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
-        dxx = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
-        dyy = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
-        dxy = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
-        largest = 0.5 * (dxx + dyy + np.sqrt((dxx - dyy) ** 2 + 4.0 * dxy**2))
-        np.maximum(response, np.clip(largest, 0.0, None) * sigma**2 * SATO_SCALE, out=response)
+        gradient = (
+            np.hypot(
+                cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3),
+                cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3),
+            )
+            / 8.0
+        )  # the 3x3 Sobel first derivative carries a factor 8
+        flank = gradient / (sigma * positive)
+        weight = np.exp(-(ratio**2) / (2 * beta**2) - flank**2 / (2 * gamma**2))
+        line = np.clip(large, 0.0, None) * weight
+        np.maximum(response, line * (sigma**2 * LINE_GAIN), out=response)
     return response
 
 
 def ridge_map(
-    detail: NDArray[np.float32],
+    image: NDArray[np.float32],
     skin: NDArray[np.bool_],
     mm_per_px: float,
     *,
     sigmas_mm: tuple[float, ...],
-    min_response: float,
+    min_contrast: float,
+    min_snr: float,
     min_length_mm: float,
+    min_elongation: float,
+    beta: float = 0.5,
+    noise: NDArray[np.float32] | None = None,
 ) -> RidgeMap:
-    """Dark ridges over the skin, thresholded and reduced to a one-pixel skeleton.
+    """Dark elongated lines over the skin, each at least ``min_length_mm`` along its skeleton.
 
-    The filter runs at ``RIDGE_MM_PER_PX`` at the finest (lines are wider than that); the skeleton
-    is drawn back at the working resolution.
+    A ridge pixel's response exceeds ``min_contrast`` and ``min_snr`` times ``noise``, the local
+    texture's SD (or, without it, the response's robust spread over the skin).
+    The filter runs at ``RIDGE_MM_PER_PX`` at the finest (lines are wider than that); response,
+    lines and skeleton are given back at the image's resolution.
     """
     factor = max(1.0, RIDGE_MM_PER_PX / mm_per_px)
-    small = detail
+    small = image
     if factor > 1.0:
-        size = (round(detail.shape[1] / factor), round(detail.shape[0] / factor))
-        small = cv2.resize(detail, size, interpolation=cv2.INTER_AREA)
+        size = (round(image.shape[1] / factor), round(image.shape[0] / factor))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     sigmas = [max(s / (mm_per_px * factor), 0.7) for s in sigmas_mm]
-    response = dark_ridge_response(small, sigmas)
+    response = dark_ridge_response(small, sigmas, beta=beta)
     if factor > 1.0:
         response = cv2.resize(
-            response, (detail.shape[1], detail.shape[0]), interpolation=cv2.INTER_LINEAR
+            response, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR
         )
-    ridges = (response > min_response) & skin
-    min_px = max(int(min_length_mm / mm_per_px), 3)
-    ridges = remove_small_objects(ridges, max_size=min_px - 1)
-    return RidgeMap(response, skeletonize(ridges))
+    if noise is None:  # no local texture map: the response's own spread over the skin
+        spread = robust_sigma(response[skin]) if skin.any() else 0.0
+        base = float(np.median(response[skin])) if skin.any() else 0.0
+        ridges = response > max(min_contrast, base + min_snr * spread)
+    else:
+        ridges = response > np.maximum(min_contrast, min_snr * noise)
+    ridges &= skin
+    count, pieces = cv2.connectedComponents(ridges.astype(np.uint8), connectivity=8)
+    skeleton = skeletonize(ridges)
+    skeleton_labels = np.where(skeleton, pieces, 0).astype(np.int32)
+    length = skeleton_lengths_px(skeleton_labels, count - 1)
+    area = np.bincount(pieces.ravel(), minlength=count).astype(np.float64)
+    width = area / np.maximum(length, 1.0)
+    keep = (length * mm_per_px >= min_length_mm) & (length >= min_elongation * width)
+    keep[0] = False
+    lines = keep[pieces]
+    return RidgeMap(response, skeleton & lines, lines)
 
 
 def zone_lines(
@@ -93,28 +177,30 @@ def zone_lines(
     mask: NDArray[np.bool_],
     mm_per_px: float,
     *,
-    min_length_mm: float,
     eye_line_deg: float = 0.0,
 ) -> Lines:
-    """Length per cm2, mean ridge strength and dominant orientation of the lines in ``mask``."""
+    """Length per cm2, mean ridge strength and dominant orientation of the lines in ``mask``.
+
+    Lines were kept or left out over the whole face; a line crossing the zone's edge counts with
+    the part of its skeleton inside the zone.
+    """
     area_cm2 = mask.sum() * mm_per_px**2 / 100.0
-    ys, xs = np.nonzero(mask)
-    if ys.size == 0:
+    rows, cols = np.nonzero(mask)
+    if rows.size == 0:
         return Lines(0.0, 0.0, 0.0, None)
-    box = (slice(ys.min(), ys.max() + 1), slice(xs.min(), xs.max() + 1))
+    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
     skeleton = ridges.skeleton[box] & mask[box]
-    labels = label(skeleton, connectivity=2)
-    keep = np.zeros_like(skeleton)
+    if not skeleton.any():
+        return Lines(0.0, 0.0, 0.0, None)
+    pieces = label(skeleton, connectivity=2)
+    lengths = skeleton_lengths_px(pieces.astype(np.int32), int(pieces.max()))
+    total_mm = float(lengths.sum()) * mm_per_px
+    depth = float(ridges.response[box][skeleton].mean())
     weights, angles = [], []
-    for region in regionprops(labels):
-        length = skeleton_length_px(labels[region.slice] == region.label)
-        if length * mm_per_px < min_length_mm:
-            continue
-        keep[region.slice] |= labels[region.slice] == region.label
-        weights.append(length)
-        angles.append(np.degrees(region.orientation))
-    total_mm = skeleton_length_px(keep) * mm_per_px
-    depth = float(ridges.response[box][keep].mean()) if keep.any() else 0.0
+    for region in regionprops(pieces):
+        if lengths[region.label] >= 3:
+            weights.append(lengths[region.label])
+            angles.append(np.degrees(region.orientation))
     orientation = None
     if weights:
         # regionprops: angle between the row axis and the major axis; 90 = horizontal line.

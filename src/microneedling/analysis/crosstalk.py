@@ -1,0 +1,187 @@
+"""The cross-talk matrix: ladders of planted features, and how every metric responds to each.
+
+A ladder plants one kind of feature (redness, pigment spots, pores, wrinkles, texture, scars) at
+rising levels, each level a different size and contrast, inside a region given as a mask on the
+photo (the tests draw it by hand, independently of the landmark and zone code). Every registered
+metric is measured on that region at every level, and on a control region where nothing was
+planted. A good metric rises with its own feature and stays put under the others.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from microneedling.analysis.landmarks import Landmarks, detect_landmarks
+from microneedling.analysis.metrics import derive_all, measure
+from microneedling.analysis.planting import Feature, plant_region
+from microneedling.analysis.prepare import prepare
+
+# The metrics in the matrix, and how each is shown (absolute change, or relative for ratios).
+COLUMNS: tuple[str, ...] = (
+    "a_star",
+    "erythema_index",
+    "ita_deg",
+    "melanin_index",
+    "pigment_spot_count",
+    "pore_count",
+    "wrinkle_length_mm_per_cm2",
+    "roughness_l",
+    "scar_count",
+)
+SHORT = {
+    "a_star": "a*",
+    "erythema_index": "EI",
+    "ita_deg": "ITA",
+    "melanin_index": "MI",
+    "pigment_spot_count": "pigm",
+    "pore_count": "pores",
+    "wrinkle_length_mm_per_cm2": "lines",
+    "roughness_l": "rough",
+    "scar_count": "scars",
+}
+
+
+@dataclass(frozen=True)
+class Ladder:
+    """A feature planted at rising levels; ``own`` is the metric that must follow it."""
+
+    name: str
+    own: str
+    levels: tuple[tuple[Feature, ...], ...]  # level 0 is the bare photo: ()
+
+
+def _f(kind: str, count: int, size: float, contrast: float, extra: float = 0.0) -> Feature:
+    return Feature(kind, count, size, contrast, extra)
+
+
+# Full grid (make bench): five levels; sizes and contrasts rise together, never one setting.
+LADDERS: tuple[Ladder, ...] = (
+    Ladder(
+        "redness",
+        "a_star",
+        ((), *((_f("redness", 0, 0, d),) for d in (3.0, 6.0, 9.0, 12.0))),
+    ),
+    Ladder(
+        "pigment",
+        "pigment_spot_count",
+        (
+            (),
+            (_f("pigment", 2, 1.2, 4.0, 3.0),),
+            (_f("pigment", 4, 1.6, 6.0, 4.0),),
+            (_f("pigment", 6, 2.0, 8.0, 6.0),),
+            (_f("pigment", 8, 2.0, 10.0, 8.0),),
+        ),
+    ),
+    Ladder(
+        "pores",
+        "pore_count",
+        (
+            (),
+            (_f("pores", 8, 0.6, 4.0),),
+            (_f("pores", 16, 0.7, 8.0),),
+            (_f("pores", 24, 0.8, 12.0),),
+            (_f("pores", 32, 1.0, 16.0),),
+        ),
+    ),
+    Ladder(
+        "wrinkles",
+        "wrinkle_length_mm_per_cm2",
+        (
+            (),
+            (_f("wrinkles", 1, 0.5, 4.0, 10.0),),
+            (_f("wrinkles", 2, 0.6, 6.0, 12.0),),
+            (_f("wrinkles", 3, 0.6, 8.0, 12.0),),
+            (_f("wrinkles", 4, 0.7, 10.0, 14.0),),
+        ),
+    ),
+    Ladder(
+        "texture",
+        "roughness_l",
+        ((), *((_f("texture", 0, 0.3, a),) for a in (1.5, 3.0, 4.5, 6.0))),
+    ),
+    Ladder(
+        "scars",
+        "scar_count",
+        (
+            (),
+            (_f("scars", 1, 1.5, 5.0),),
+            (_f("scars", 2, 2.0, 6.0),),
+            (_f("scars", 3, 2.5, 8.0),),
+            (_f("scars", 4, 3.0, 10.0),),
+        ),
+    ),
+)
+
+
+def reduced(ladders: Sequence[Ladder], keep: Sequence[int] = (0, 2, 4)) -> tuple[Ladder, ...]:
+    """The same ladders at fewer levels (CI: bare, middle, top)."""
+    return tuple(Ladder(x.name, x.own, tuple(x.levels[i] for i in keep)) for x in ladders)
+
+
+@dataclass(frozen=True)
+class Response:
+    """Each metric's value per level of one ladder, on the planted and on the control region."""
+
+    ladder: Ladder
+    region: tuple[dict[str, float], ...]
+    control: tuple[dict[str, float], ...]
+
+    def values(self, metric: str, *, control: bool = False) -> list[float]:
+        rows = self.control if control else self.region
+        return [float("nan") if r[metric] is None else float(r[metric]) for r in rows]
+
+
+def _row(values: dict[str, object]) -> dict[str, float]:
+    return {
+        k: (float(v) if isinstance(v, int | float) else float("nan")) for k, v in values.items()
+    }
+
+
+def run_ladder(
+    rgb: NDArray[np.uint8],
+    region: NDArray[np.bool_],
+    control: NDArray[np.bool_],
+    ladder: Ladder,
+    mm_per_px: float,
+    *,
+    landmarks: Landmarks | None = None,
+    seed: int = 0,
+) -> Response:
+    """Plant each level of ``ladder`` in ``region`` and measure every metric on both regions.
+
+    ``mm_per_px`` is the photo's scale, used both to size the features and to measure them.
+    """
+    marks = landmarks or detect_landmarks(rgb)
+    region_rows, control_rows = [], []
+    for level, features in enumerate(ladder.levels):
+        photo = (
+            plant_region(rgb, region, features, mm_per_px, seed=seed + level) if features else None
+        )
+        prepared = prepare(photo.rgb if photo else rgb, landmarks=marks, mm_per_px=mm_per_px)
+        derive_all(prepared)
+        region_rows.append(_row(measure(prepared, prepared.region(region))))
+        control_rows.append(_row(measure(prepared, prepared.region(control))))
+    return Response(ladder, tuple(region_rows), tuple(control_rows))
+
+
+def format_matrix(responses: Sequence[Response]) -> str:
+    """One line per ladder: each metric's value at the bottom and top level (own metric starred),
+    then the values of the own metric at every level."""
+    head = f"{'ladder':<10}" + "".join(f"{SHORT[c]:>15}" for c in COLUMNS)
+    lines = ["cross-talk matrix: bottom -> top of each ladder, planted region", head]
+    for response in responses:
+        cells = []
+        for column in COLUMNS:
+            values = response.values(column)
+            mark = "*" if column == response.ladder.own else " "
+            cells.append(f"{values[0]:>6.2f}->{values[-1]:>6.2f}{mark}")
+        lines.append(f"{response.ladder.name:<10}" + "".join(f"{c:>15}" for c in cells))
+    lines.append("own metric at every level:")
+    for response in responses:
+        own = ", ".join(f"{v:.2f}" for v in response.values(response.ladder.own))
+        lines.append(f"  {response.ladder.name:<10} {SHORT[response.ladder.own]:<6} {own}")
+    return "\n".join(lines)

@@ -1,0 +1,260 @@
+"""Metric functions registered by name: each takes a prepared photo and a zone mask, gives a row.
+
+A metric reads the ``PreparedPhoto`` and the derived maps it shares (the flat-fielded L*, each
+detector's detections over the face), computed once on first use; it never changes them, so no
+metric removes what another detected. ``METRICS`` maps a name to its function; ``measure`` runs
+the chosen ones on one mask (a zone, or any region drawn on the photo with
+``PreparedPhoto.region``).
+
+Register a new metric with ``@register("name")``; its row's keys must not clash with another's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from microneedling.analysis import erythema, pores, texture, tone, wrinkles
+from microneedling.analysis.illumination import flat_field_lightness, local_contrast, masked_blur
+from microneedling.analysis.prepare import PreparedPhoto
+
+Row = dict[str, Any]
+Mask = NDArray[np.bool_]
+MetricFn = Callable[[PreparedPhoto, Mask], Row]
+METRICS: dict[str, MetricFn] = {}
+
+
+def register(name: str) -> Callable[[MetricFn], MetricFn]:
+    def add(fn: MetricFn) -> MetricFn:
+        METRICS[name] = fn
+        return fn
+
+    return add
+
+
+def measure(prepared: PreparedPhoto, mask: Mask, names: Iterable[str] | None = None) -> Row:
+    """The rows of the named metrics (all registered ones by default) on ``mask``, merged."""
+    row: Row = {}
+    for name in names if names is not None else METRICS:
+        with prepared.timings.stage(name):
+            row |= METRICS[name](prepared, mask)
+    return row
+
+
+# ---- derived maps, shared by the metrics -------------------------------------------------
+
+
+def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
+    """Illumination-normalised L* over the skin; off the skin the reference lightness."""
+
+    def compute() -> NDArray[np.float32]:
+        m = p.settings.metrics
+        flat = flat_field_lightness(
+            p.lab[..., 0], p.skin, p.mm_per_px, sigma_mm=m.illumination_sigma_mm.value
+        )
+        fill = float(np.median(flat[p.skin])) if p.skin.any() else 0.0
+        return np.where(p.skin, flat, fill).astype(np.float32)
+
+    return p.cached("flat_lightness", compute)
+
+
+def skin_b_star(p: PreparedPhoto) -> NDArray[np.float32]:
+    """b* over the skin; off the skin its local mean over the skin (no edges at hair or lips)."""
+
+    def compute() -> NDArray[np.float32]:
+        b = p.lab[..., 2]
+        sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
+        return np.where(p.skin, b, masked_blur(b, p.skin, sigma)).astype(np.float32)
+
+    return p.cached("skin_b_star", compute)
+
+
+def texture_band(p: PreparedPhoto) -> NDArray[np.float32]:
+    m = p.settings.metrics
+    return p.cached(
+        "texture_band",
+        lambda: texture.bandpass(
+            flat_lightness(p),
+            p.mm_per_px,
+            fine_mm=m.texture_sigma_mm.value,
+            shading_mm=m.texture_coarse_mm.value,
+        ),
+    )
+
+
+def texture_noise(p: PreparedPhoto) -> NDArray[np.float32]:
+    """The local texture's robust SD (L*), against which pores, lines and scars must stand out."""
+    m = p.settings.metrics
+    return p.cached(
+        "texture_noise",
+        lambda: local_contrast(
+            texture_band(p), p.skin, p.mm_per_px, window_mm=m.contrast_window_mm.value
+        ),
+    )
+
+
+def pore_spots(p: PreparedPhoto) -> pores.Spots:
+    m = p.settings.metrics
+    return p.cached(
+        "pores",
+        lambda: pores.dark_blobs(
+            flat_lightness(p),
+            p.skin,
+            p.mm_per_px,
+            radius_mm=(m.pore_radius_mm.min, m.pore_radius_mm.max),
+            min_contrast=m.pore_min_contrast_l.value,
+            min_snr=m.pore_min_snr.value,
+            min_roundness=m.blob_min_roundness.value,
+            noise=texture_noise(p),
+        ),
+    )
+
+
+def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
+    m = p.settings.metrics
+    return p.cached(
+        "ridges",
+        lambda: wrinkles.ridge_map(
+            flat_lightness(p),
+            p.skin,
+            p.mm_per_px,
+            sigmas_mm=m.wrinkle_sigmas_mm.values,
+            min_contrast=m.wrinkle_min_contrast_l.value,
+            min_snr=m.wrinkle_min_snr.value,
+            min_length_mm=m.wrinkle_min_length_mm.value,
+            min_elongation=m.wrinkle_min_elongation.value,
+            beta=m.wrinkle_anisotropy_beta.value,
+            noise=texture_noise(p),
+        ),
+    )
+
+
+def scar_spots(p: PreparedPhoto) -> pores.Spots:
+    """Large round shaded dips: without pigment's colour (b* rise / L* dip below a limit) and
+    dark over most of their core (a depression, not a cluster of pores)."""
+
+    def compute() -> pores.Spots:
+        m = p.settings.metrics
+        flat = flat_lightness(p)
+        found = pores.dark_blobs(
+            flat,
+            p.skin,
+            p.mm_per_px,
+            radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
+            min_contrast=m.scar_min_contrast_l.value,
+            min_snr=m.scar_min_snr.value,
+            min_roundness=m.blob_min_roundness.value,
+            noise=texture_noise(p),
+        )
+        dip = pores.blob_response(flat, found)
+        rise_b = -pores.blob_response(skin_b_star(p), found)
+        fill = pores.core_fill(flat, found, dip)
+        shading = (rise_b <= m.scar_max_b_per_l.value * dip) & (fill >= m.scar_min_fill.value)
+        return found.subset(shading)
+
+    return p.cached("scars", compute)
+
+
+def pigment_spots(p: PreparedPhoto) -> pores.Spots:
+    m = p.settings.metrics
+    return p.cached(
+        "pigment",
+        lambda: pores.pigment_blobs(
+            skin_b_star(p),
+            p.skin,
+            p.mm_per_px,
+            radius_mm=(m.pigment_radius_mm.min, m.pigment_radius_mm.max),
+            min_delta_b=m.pigment_min_delta_b.value,
+            min_snr=m.pigment_min_snr.value,
+            min_roundness=m.blob_min_roundness.value,
+        ),
+    )
+
+
+def red_threshold(p: PreparedPhoto) -> float:
+    """a* of a red pixel: the face's median skin a* plus ``red_delta_a``."""
+    delta = p.settings.metrics.red_delta_a.value
+    return p.cached(
+        "red_threshold",
+        lambda: float(np.median(p.lab[..., 1][p.skin])) + delta if p.skin.any() else delta,
+    )
+
+
+DERIVED: dict[str, Callable[[PreparedPhoto], object]] = {
+    "illumination": flat_lightness,
+    "texture": texture_noise,
+    "pores": pore_spots,
+    "wrinkles": ridge_map,
+    "scars": scar_spots,
+    "pigment": pigment_spots,
+}
+
+
+def derive_all(p: PreparedPhoto) -> None:
+    """Compute every shared map now, each timed under its own stage (as the benchmark shows)."""
+    for name, derive in DERIVED.items():
+        with p.timings.stage(name):
+            derive(p)
+
+
+# ---- the metrics --------------------------------------------------------------------------
+
+
+@register("redness")
+def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
+    """Mean a*, erythema index (Dawson 1980) and red area fraction."""
+    red = erythema.redness(p.lab, p.reflectance, mask, red_threshold(p))
+    return {
+        "a_star": red.a_star,
+        "erythema_index": red.erythema_index,
+        "red_area_fraction": red.red_area_fraction,
+    }
+
+
+@register("tone")
+def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
+    """ITA° (Chardon 1991) and melanin index (Dawson 1980), with their spreads."""
+    pigment = tone.tone(p.lab, p.reflectance, mask)
+    return {
+        "ita_deg": pigment.ita_deg,
+        "ita_spread_deg": pigment.ita_spread_deg,
+        "melanin_index": pigment.melanin_index,
+        "melanin_spread": pigment.melanin_spread,
+    }
+
+
+@register("texture")
+def texture_row(p: PreparedPhoto, mask: Mask) -> Row:
+    """Robust SD of the microrelief band of the flat-fielded L*."""
+    return {"roughness_l": texture.roughness(texture_band(p), mask)}
+
+
+@register("pores")
+def pores_row(p: PreparedPhoto, mask: Mask) -> Row:
+    count, density, area = pore_spots(p).in_zone(mask, p.mm_per_px)
+    return {"pores_per_cm2": density, "pore_count": count, "pore_mean_area_mm2": area}
+
+
+@register("wrinkles")
+def wrinkles_row(p: PreparedPhoto, mask: Mask) -> Row:
+    lines = wrinkles.zone_lines(ridge_map(p), mask, p.mm_per_px, eye_line_deg=p.eye_line_deg)
+    return {
+        "wrinkle_length_mm_per_cm2": lines.length_mm_per_cm2,
+        "wrinkle_depth": lines.depth_proxy,
+        "wrinkle_orientation_deg": lines.orientation_deg,
+    }
+
+
+@register("scars")
+def scars_row(p: PreparedPhoto, mask: Mask) -> Row:
+    count, _, area = scar_spots(p).in_zone(mask, p.mm_per_px)
+    return {"scar_count": count, "scar_area_mm2": area * count}
+
+
+@register("pigment")
+def pigment_row(p: PreparedPhoto, mask: Mask) -> Row:
+    count, _, area = pigment_spots(p).in_zone(mask, p.mm_per_px)
+    return {"pigment_spot_count": count, "pigment_spot_area_mm2": area * count}
