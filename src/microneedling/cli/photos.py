@@ -39,7 +39,7 @@ def _grey_box(text: str | None) -> tuple[int, int, int, int] | None:
     if text is None:
         return None
     parts = text.split(",")
-    if len(parts) != 4 or not all(p.strip().isdigit() for p in parts):
+    if len(parts) != 4 or not all(p.strip().isascii() and p.strip().isdigit() for p in parts):
         raise ValidationError("grey_box", f"{text!r} is not x,y,width,height in pixels")
     x, y, w, h = (int(p) for p in parts)
     return x, y, w, h
