@@ -89,7 +89,7 @@ def test_roller_defaults_to_fifteen_passes() -> None:
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (("--speed", "-5"), "speed_mm_s: -5 must be above 0"),
+        (("--speed", "-5"), "speed_mm_s: -5 is outside 0–10000 mm/s"),
         (("--depth", "3.5"), "depth"),
         (("--depth", "2.8", "--device", "SkinPen Precision"), "beyond SkinPen Precision's range"),
         (("--zone", "elbow"), "zone: unknown zone 'elbow'"),
@@ -160,3 +160,52 @@ def test_plan_prediction_is_stored(clinic: Cli) -> None:
         stored = list_predictions(s, plan_id=1)
     db.dispose()
     assert len(stored) == 1 and stored[0]["summary"]["zones"][0]["zone"] == "cheek_left"
+
+
+# --- every option checked before any work; the request's size bounded; the plot written safely ---
+
+SIMULATE = ("simulate", "--device", "Dermapen 4", "--depth", "1.0")
+
+
+@pytest.mark.parametrize(
+    ("extra", "fragment"),
+    [
+        (("--speed", "1"), "speed_mm_s: the session would generate about"),
+        (("--speed", "0.1"), "(limit 8,000,000)"),
+        (("--passes", "30", "--zone", "forehead", "--zone", "cheek_left"), ""),
+        (("--depth", ""), "depth"),
+        (("--seed", "-1"), "seed: -1 is outside"),
+        (("--seed", str(2**40)), "seed"),
+        (("--plot", "x.txt"), "plot: 'x.txt' must end in .png, .svg, .pdf"),
+        (("--plot", "/dev/full"), "plot"),
+        (("--concentration", "inf", "--product", "niacinamide"), "concentration"),
+        (("--concentration", "0", "--product", "niacinamide"), "concentration_mg_ml"),
+        (("--hours", "-3", "--product", "niacinamide"), "hours"),
+        (("--sessions", "13"), "sessions"),
+    ],
+)
+def test_options_are_refused_before_any_work(extra: tuple[str, ...], fragment: str) -> None:
+    result = run(*SIMULATE, *extra)
+    if extra[:2] == ("--passes", "30"):  # two zones at 30 passes fit the limit
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output
+    assert fragment in result.stderr
+    assert result.stderr.count("\n") == 1
+
+
+def test_plot_is_never_written_over_a_file_without_force(tmp_path: Path) -> None:
+    plot = tmp_path / "prediction.png"
+    plot.write_bytes(b"the user's own picture")
+    result = run(*SIMULATE, "--zone", "chin", "--plot", str(plot))
+    assert result.exit_code == 2
+    assert "exists" in result.stderr
+    assert plot.read_bytes() == b"the user's own picture"
+    ok(run(*SIMULATE, "--zone", "chin", "--plot", str(plot), "--force"))
+    assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["prediction.png"]  # no temporary left
+    (tmp_path / "folder.png").mkdir()
+    result = run(*SIMULATE, "--plot", str(tmp_path / "folder.png"), "--force")
+    assert result.exit_code == 2
+    assert "is a folder" in result.stderr

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -12,13 +13,49 @@ from microneedling.cli.output import JsonOption, message, print_json, table, war
 from microneedling.cli.parsing import key_values
 from microneedling.core.clinical import Pattern
 from microneedling.core.errors import ValidationError
+from microneedling.core.files import atomic_output, check_output
 from microneedling.core.parsing import parse_depth_mm, parse_enum, parse_float
 from microneedling.core.zones import FacialZone, parse_zone
 
 if TYPE_CHECKING:  # the models import SciPy: loaded only when a simulation runs
+    from microneedling.simulate.devices import DeviceSpec
+    from microneedling.simulate.puncture_field import TreatmentSettings
     from microneedling.simulate.treatment import ProductUse
 
 FACE = [z for z in FacialZone if z is not FacialZone.NECK]
+PLOT_SUFFIXES = (".png", ".svg", ".pdf")
+MAX_SEED = 2**32 - 1
+MAX_CONCENTRATION_MG_ML = 1000.0  # pure water is 1,000 mg/mL: no solution holds more
+MAX_HOURS = 24.0 * 14
+
+
+def _check_options(
+    *, seed: int, numbers: dict[str, float | None], concentration: float, hours: float
+) -> None:
+    """Refuse every option that is out of range before any work (no traceback, no half run)."""
+    if not 0 <= seed <= MAX_SEED:
+        raise ValidationError("seed", f"{seed} is outside 0–{MAX_SEED}")
+    for field, value in numbers.items():
+        if value is not None:
+            parse_float(value, field)
+    if not 0 < parse_float(concentration, "concentration_mg_ml") <= MAX_CONCENTRATION_MG_ML:
+        raise ValidationError(
+            "concentration_mg_ml", f"{concentration:g} is outside 0–{MAX_CONCENTRATION_MG_ML:g}"
+        )
+    if not 0 < parse_float(hours, "hours") <= MAX_HOURS:
+        raise ValidationError("hours", f"{hours:g} is outside 0–{MAX_HOURS:g} h")
+
+
+def _check_budget(
+    spec: DeviceSpec, settings: TreatmentSettings, zones: Sequence[FacialZone]
+) -> None:
+    """Estimate the punctures and memory of the whole request and refuse it past the limits,
+    before anything is allocated."""
+    from microneedling.simulate.geometry import zone_outlines
+    from microneedling.simulate.puncture_field import check_budget, estimate_budget
+
+    outlines = zone_outlines()
+    check_budget(estimate_budget(spec, settings, [outlines[z] for z in zones]), spec, settings)
 
 
 def _product(
@@ -152,15 +189,34 @@ def simulate(
     store: bool = typer.Option(True, "--store/--no-store", help="Keep plan/session predictions."),
     devices_file: Path | None = typer.Option(None, "--devices-file", help="Custom devices."),
     seed: int = typer.Option(0, "--seed", help="Random seed (results are reproducible)."),
-    plot: Path | None = typer.Option(None, "--plot", help="Write a PNG of the predictions."),
+    plot: Path | None = typer.Option(
+        None, "--plot", help="Write the predictions as a picture (.png, .svg or .pdf)."
+    ),
+    force: bool = typer.Option(False, "--force", help="Replace the --plot file if it exists."),
     as_json: bool = JsonOption,
 ) -> None:
     """Predict what a treatment does: punctures, injured area, depth, healing and absorption."""
     from microneedling.services import predictions
-    from microneedling.simulate.devices import DeviceSpec, find_device, load_devices_file
+    from microneedling.simulate.devices import find_device, load_devices_file
     from microneedling.simulate.puncture_field import TreatmentSettings
     from microneedling.simulate.treatment import Schedule, simulate_treatment
 
+    _check_options(
+        seed=seed,
+        numbers={
+            "frequency_hz": frequency,
+            "speed_mm_s": speed,
+            "overlap": overlap,
+            "mw": mw,
+            "log_kow": logkow,
+            "applied_volume_ul_cm2": applied_volume,
+        },
+        concentration=concentration,
+        hours=hours,
+    )
+    Schedule(sessions, interval_days).days()  # refuses a series out of range, before any work
+    if plot is not None:
+        check_output(plot, "plot", force=force, suffixes=PLOT_SUFFIXES)
     extra: list[DeviceSpec] = load_devices_file(devices_file) if devices_file else []
     use = _product(product, mw, logkow, concentration, occluded, hours, applied_volume)
     the_pattern = parse_enum(Pattern, pattern, "pattern")
@@ -203,13 +259,15 @@ def simulate(
             parse_zone(k, "zone_depth"): parse_depth_mm(v, f"zone_depth.{k}")
             for k, v in key_values(zone_depth, "zone_depth").items()
         }
-        if depth is None and not per_zone:
+        if (depth is None or not depth.strip()) and not per_zone:
             raise ValidationError("depth", "give --depth or --zone-depth zone=mm")
         zones = [parse_zone(z) for z in zone] or (list(per_zone) if per_zone else FACE)
         missing = [z.value for z in zones if z not in per_zone and depth is None]
         if missing:
             raise ValidationError("zone_depth", f"no depth for {', '.join(missing)}")
-        base_depth = parse_depth_mm(depth, "depth") if depth else next(iter(per_zone.values()))
+        base_depth = (
+            parse_depth_mm(depth, "depth") if depth is not None else next(iter(per_zone.values()))
+        )
         options: dict[str, Any] = {}
         if speed is not None:
             options["speed_mm_s"] = parse_float(speed, "speed_mm_s")
@@ -223,6 +281,7 @@ def simulate(
             seed=seed,
             **options,
         )
+        _check_budget(spec, settings, zones)
         result = simulate_treatment(
             spec,
             settings,
@@ -235,7 +294,8 @@ def simulate(
     if plot is not None:
         from microneedling.reports.simulation_plot import plot_simulation
 
-        plot_simulation(result, plot)
+        with atomic_output(plot, "plot", force=force, suffixes=PLOT_SUFFIXES) as out:
+            plot_simulation(result, out.temp)
     if as_json:
         print_json(summary | {"stored": stored})
         return

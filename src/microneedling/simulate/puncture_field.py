@@ -8,6 +8,7 @@ are generated at once with NumPy, then clipped to the zone outline.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,6 +28,13 @@ PASS_ANGLES_DEG: dict[Pattern, tuple[float, ...]] = {
     Pattern.CIRCULAR: (0.0, 90.0),
 }
 MAX_PASSES = 30
+MAX_SPEED_MM_S = 10_000.0
+MAX_PUNCTURES = 8_000_000
+"""The most punctures one simulated session may generate (all zones and passes, before clipping
+to the outlines): four times the default whole-face session on a pen (about 2,000,000, of which
+750,000 fall inside the zones), some 15 s and under 1 GB on one core."""
+MAX_MEMORY_BYTES = 1_500_000_000
+"""The most memory one simulated session may be estimated to need at its peak."""
 
 
 @dataclass(frozen=True)
@@ -47,8 +55,10 @@ def check_settings(device: DeviceSpec, settings: TreatmentSettings) -> float:
     """Refuse impossible settings; return the stamping frequency a pen will use."""
     if not 1 <= settings.passes <= MAX_PASSES:
         raise ValidationError("passes", f"{settings.passes} is outside 1–{MAX_PASSES}")
-    if not settings.speed_mm_s > 0:
-        raise ValidationError("speed_mm_s", f"{settings.speed_mm_s:g} must be above 0 mm/s")
+    if not 0 < settings.speed_mm_s < MAX_SPEED_MM_S:
+        raise ValidationError(
+            "speed_mm_s", f"{settings.speed_mm_s:g} is outside 0–{MAX_SPEED_MM_S:g} mm/s"
+        )
     if not 0 <= settings.overlap < 0.95:
         raise ValidationError("overlap", f"{settings.overlap:g} is outside 0–0.95")
     if not 0 <= settings.jitter_mm <= 5:
@@ -162,6 +172,7 @@ def generate_punctures(
 ) -> PunctureField:
     """Every puncture of a session on one zone, reproducible from ``settings.seed``."""
     frequency = check_settings(device, settings)
+    check_budget(estimate_budget(device, settings, [outline]), device, settings)
     rng = np.random.default_rng(settings.seed)
     angles = PASS_ANGLES_DEG[settings.pattern]
     pad = device.swath_mm
@@ -215,3 +226,123 @@ def poisson_field(density_per_mm2: float, outline: ZoneOutline, seed: int = 0) -
     rng = np.random.default_rng(seed)
     n = rng.poisson(density_per_mm2 * outline.area_mm2)
     return PunctureField(outline.sample(int(n), rng), np.zeros(int(n), dtype=np.int16))
+
+
+# --- what a request costs, known before anything is allocated ---------------------------------
+
+BYTES_PER_GENERATED = 72
+"""Peak bytes per puncture of one pass before clipping: stamp centres, needle positions in the
+pass frame and the world frame (16 each), and the outline lookup's index arrays (40)."""
+BYTES_PER_KEPT = 84
+"""Bytes per puncture kept inside a zone: the coordinates and pass (18, kept for the plot), their
+stacked copy (18) and the k-d tree over them (48)."""
+BYTES_PER_PAIR = 48
+"""Bytes per pair of punctures closer than the safety spacing (the pair list and its sort)."""
+
+
+def _steps(low: float, high: float, step: float) -> int:
+    """How many points ``np.arange(low + u, high, step)`` holds at most, for u in [0, step)."""
+    return max(int(np.ceil((high - low) / step)), 0)
+
+
+def generated_per_pass(
+    device: DeviceSpec, settings: TreatmentSettings, outline: ZoneOutline
+) -> list[int]:
+    """Punctures each pass generates over the zone's padded box, before clipping: exactly the
+    sizes the generators allocate, from the bounds alone."""
+    frequency = check_settings(device, settings)
+    angles = PASS_ANGLES_DEG[settings.pattern]
+    counts = []
+    for index in range(settings.passes):
+        bounds = _pass_frame_bounds(
+            outline, _rotation(angles[index % len(angles)]), device.swath_mm
+        )
+        (x0, y0), (x1, y1) = bounds
+        if isinstance(device, RollerSpec):
+            strokes = _steps(y0, y1, device.drum_width_mm * (1.0 - settings.overlap))
+            rows = _steps(x0, x1, np.pi * device.drum_diameter_mm / device.rows) + 1
+            counts.append(strokes * rows * (device.needles // device.rows))
+            continue
+        spacing = device.swath_mm * (1.0 - settings.overlap)
+        step = settings.speed_mm_s / frequency if isinstance(device, PenSpec) else spacing
+        counts.append(_steps(x0, x1, step) * _steps(y0, y1, spacing) * device.needles)
+    return counts
+
+
+@dataclass(frozen=True)
+class PunctureBudget:
+    """What a simulated session will generate and hold, estimated before it runs."""
+
+    generated: int
+    """Punctures generated over all zones and passes, before clipping to the outlines."""
+    kept: int
+    """Expected punctures inside the zones (density times area)."""
+    peak_bytes: int
+    """Estimated peak memory of the puncture fields and their k-d trees."""
+
+
+def estimate_budget(
+    device: DeviceSpec, settings: TreatmentSettings, outlines: Sequence[ZoneOutline]
+) -> PunctureBudget:
+    """The punctures and peak memory of simulating ``outlines`` with ``settings``.
+
+    The largest transient (one pass before clipping, or one zone's k-d tree and close pairs)
+    comes on top of the punctures every zone keeps for the result.
+    """
+    density_mm2 = expected_density_per_cm2(device, settings) / 100.0
+    close = density_mm2 * np.pi * constant("safety_spacing_mm") ** 2 / 2.0
+    generated = kept = 0
+    transient = 0.0
+    for outline in outlines:
+        passes = generated_per_pass(device, settings, outline)
+        zone_kept = density_mm2 * outline.area_mm2
+        generated += sum(passes)
+        kept += int(zone_kept)
+        transient = max(
+            transient,
+            BYTES_PER_GENERATED * max(passes, default=0),
+            zone_kept * (BYTES_PER_KEPT + BYTES_PER_PAIR * close),
+        )
+    peak = transient + 18 * kept
+    return PunctureBudget(generated, kept, int(peak))
+
+
+def _driving_setting(device: DeviceSpec, settings: TreatmentSettings) -> str:
+    """The setting to name when a request is too large: what made it dense."""
+    if isinstance(device, PenSpec) and settings.speed_mm_s < constant("hand_speed_mm_s"):
+        return "speed_mm_s"
+    if settings.overlap > constant("line_overlap"):
+        return "overlap"
+    return "passes"
+
+
+def check_budget(
+    budget: PunctureBudget,
+    device: DeviceSpec,
+    settings: TreatmentSettings,
+    *,
+    max_punctures: int = MAX_PUNCTURES,
+    max_bytes: int = MAX_MEMORY_BYTES,
+) -> None:
+    """Refuse a session past ``max_punctures`` generated or ``max_bytes`` of memory, naming the
+    setting that drives its size."""
+    field = _driving_setting(device, settings)
+    if budget.generated > max_punctures:
+        raise ValidationError(
+            field,
+            f"the session would generate about {budget.generated:,} punctures "
+            f"(limit {max_punctures:,}); {_advice(field)}",
+        )
+    if budget.peak_bytes > max_bytes:
+        raise ValidationError(
+            field,
+            f"the session would need about {budget.peak_bytes / 1e9:.1f} GB of memory "
+            f"(limit {max_bytes / 1e9:.1f} GB); {_advice(field)}",
+        )
+
+
+def _advice(field: str) -> str:
+    return {
+        "speed_mm_s": "use a faster hand speed or a lower frequency, or fewer zones",
+        "overlap": "use less stroke overlap, or fewer zones",
+    }.get(field, "use fewer passes or zones")
