@@ -2,7 +2,10 @@
 
 - full face (10 zones), 3 passes of a 16-needle pen: puncture field + injured-area coverage
 - the same coverage computed the naive way (wound disks painted one by one), as a ratio
-- a 6-session healing course, and a 24 h absorption curve
+- a 6-session healing course, its p5/p50/p95 interval (Latin hypercube over the parameter
+  ranges), and a whole 6-session prediction of one zone with its interval and summary (issue 9:
+  under a second in-process)
+- a 24 h absorption curve
 """
 
 from __future__ import annotations
@@ -25,8 +28,10 @@ from microneedling.simulate.coverage import (
 )
 from microneedling.simulate.devices import find_device
 from microneedling.simulate.geometry import zone_outlines
-from microneedling.simulate.healing import healing_course
+from microneedling.simulate.healing import healing_course, healing_interval
 from microneedling.simulate.puncture_field import TreatmentSettings, generate_punctures
+from microneedling.simulate.treatment import Schedule, simulate_treatment
+from microneedling.simulate.uncertainty import DEFAULT_SAMPLES
 
 FACE = [z for z in FacialZone if z is not FacialZone.NECK]
 PEN = find_device("Dermapen 4")
@@ -95,8 +100,27 @@ def main() -> None:
     rows.append((f"chin coverage, naive raster loop: {naive:.4f}", f"{t_naive * 1000:.0f} ms"))
     rows.append(("naive / vectorised", f"{t_naive / t_fast:,.0f}x"))
 
-    t, _ = timed(lambda: healing_course([0, 30, 60, 90, 120, 150], [0.03] * 6))
+    six = [0.0, 30.0, 60.0, 90.0, 120.0, 150.0]
+    t, _ = timed(lambda: healing_course(six, [0.03] * 6))
     rows.append(("healing course, 6 sessions + 180 days", f"{t * 1000:.1f} ms"))
+    t, _ = timed(lambda: healing_interval(six, [0.03] * 6, until_day=420.0))
+    rows.append(
+        (
+            f"healing interval, 6 sessions + 270 days ({DEFAULT_SAMPLES} LHS samples)",
+            f"{t * 1000:.1f} ms",
+        )
+    )
+
+    def six_session_prediction() -> dict[str, Any]:
+        result = simulate_treatment(
+            PEN, TreatmentSettings(depth_mm=1.0), [FacialZone.CHEEK_LEFT], schedule=Schedule(6, 30)
+        )
+        return result.summary()
+
+    t, _ = timed(six_session_prediction, 3)
+    rows.append(
+        ("6-session prediction with interval, one zone (field to summary)", f"{t * 1000:.0f} ms")
+    )
     product = find_topical("niacinamide")
     channels = ChannelGeometry(0.15, 0.1)
     t, _ = timed(lambda: absorption_course(product, 10.0, channels, hours=24.0))

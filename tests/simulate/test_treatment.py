@@ -1,3 +1,5 @@
+import json
+
 import pytest
 
 from microneedling.core.errors import ValidationError
@@ -36,6 +38,45 @@ def test_summary_of_a_series() -> None:
     histogram = cheek["spacing_histogram"]
     assert len(histogram["edges_mm"]) == len(histogram["counts"]) + 1
     assert sum(histogram["counts"]) > 0
+
+
+def test_every_course_carries_its_interval() -> None:
+    result = simulate_treatment(
+        find_device("Dermapen 4"),
+        TreatmentSettings(depth_mm=1.0),
+        [FacialZone.CHEEK_LEFT],
+        schedule=Schedule(6, 30),
+    )
+    summary = result.summary()
+    json.dumps(summary)  # plain values only: the JSON output and the stored prediction
+    assert summary["uncertainty"]["samples"] >= 64 and "seed" in summary["uncertainty"]
+    (zone,) = summary["zones"]
+    settle = zone["erythema_settled_day_interval"]
+    assert settle["p5"] < zone["erythema_settled_day"] < settle["p95"]
+    assert settle["p5"] >= 0.5 and settle["p95"] <= 7.0  # within the published 3 h - 7 d
+    for week, band in zone["collagen_pct_by_week_interval"].items():
+        assert band["p5"] <= band["p50"] <= band["p95"], week
+    twelve = zone["collagen_pct_by_week_interval"][12]
+    assert twelve["p5"] < zone["collagen_pct_by_week"][12] < twelve["p95"]
+    weekly = zone["weekly"]
+    assert len(weekly["collagen_pct_p5"]) == len(weekly["collagen_pct_p95"]) == len(weekly["week"])
+    assert all(
+        lo <= hi for lo, hi in zip(weekly["elastin_pct_p5"], weekly["elastin_pct_p95"], strict=True)
+    )
+    daily = zone["erythema_daily"]
+    assert daily["day_after_last"][0] == 0.0 and len(daily["p95"]) == 15
+    assert {r["kind"] for r in zone["redness_reports"]} >= {"clinical", "downtime"}
+    # six monthly sessions saturate: far below the +177% a linear model gave at week 24
+    assert zone["collagen_pct_by_week_interval"][24]["p95"] < 177
+    assert zone["collagen_pct_by_week"][1] < 10  # neocollagenesis is delayed
+
+
+def test_series_at_one_millimetre_starts_slowly_and_levels_off() -> None:
+    """Issue 9: one 1.0 mm session gave +17% at week 1 and +33% at week 4."""
+    pen = find_device("Dermapen 4")
+    one = simulate_treatment(pen, TreatmentSettings(depth_mm=1.0), [FacialZone.CHEEK_LEFT])
+    weeks = one.summary()["zones"][0]["collagen_pct_by_week"]
+    assert weeks[1] < 5 and weeks[4] < weeks[12]
 
 
 def test_deep_setting_on_thin_skin_warns() -> None:
