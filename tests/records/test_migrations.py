@@ -1,5 +1,6 @@
 """Every revision upgrades to the latest on a database holding data, on both backends: rows are
-kept, old audit entries join a valid chain, and personal values and photo paths leave the audit."""
+kept, old audit entries join a valid chain, personal values and photo paths leave the audit, and
+devices gain empty geometry (0005) that the clinic fills in later."""
 
 from __future__ import annotations
 
@@ -10,11 +11,12 @@ from typing import Any
 import pytest
 from sqlalchemy import MetaData, Table, func, insert, select
 
-from microneedling.records import models
+from microneedling.records import audit_chain, models
 from microneedling.records.database import Database
+from microneedling.records.personal import pseudonymize
 from microneedling.services.audit import verify_audit
 
-REVISIONS = ["0001", "0002", "0003"]
+REVISIONS = ["0001", "0002", "0003", "0004"]
 AT = datetime(2026, 3, 1, 9, 30, tzinfo=UTC)
 SOURCE = "/home/clinic/Jane Doe 1980-02-03/IMG_0001.jpg"
 STORED = f"/home/clinic/.local/share/microneedling/photos/ab/{'ab' * 32}.jpg"
@@ -59,6 +61,18 @@ def _fill(db: Database, revision: str) -> None:
                 }
             ],
         )
+        c.execute(
+            insert(_table(c, "device")),
+            [
+                {
+                    "model": "MyPen",
+                    "kind": "pen",
+                    "needle_count": 12,
+                    "depth_min_mm": 0.25,
+                    "depth_max_mm": 2.0,
+                }
+            ],
+        )
         entries = [
             ("create", "patient", 1, {"code": "MN-1", "history": {"note": "Jane"}}),
             ("create", "assessment", 1, {"rater": "Dr. Amsel", "notes": "lives on Elm Street"}),
@@ -72,7 +86,7 @@ def _fill(db: Database, revision: str) -> None:
                         "patient_id": 1,
                         "view": "front",
                         "sha256": "ab" * 32,
-                        "stored_path": STORED,
+                        "stored_path": STORED if revision < "0004" else f"ab/{'ab' * 32}.jpg",
                         "original_name": "Jane Doe.jpg",
                         "width": 640,
                         "height": 480,
@@ -88,14 +102,22 @@ def _fill(db: Database, revision: str) -> None:
                         "photo_id": 1,
                         "version": "1",
                         "quality_ok": True,
-                        "summary": {"photo": SOURCE, "version": "1", "zones": []},
+                        "summary": {"version": "1", "zones": []}
+                        if revision >= "0004"
+                        else {"photo": SOURCE, "version": "1", "zones": []},
                         "created_at": AT,
                     }
                 ],
             )
-            entries.append(
-                ("create", "photo", 1, {"original_name": "Jane Doe.jpg", "stored_path": STORED})
+            photo_changes: dict[str, Any] = (
+                {"stored_path": f"ab/{'ab' * 32}.jpg"}
+                if revision >= "0004"
+                else {"original_name": "Jane Doe.jpg", "stored_path": STORED}
             )
+            entries.append(("create", "photo", 1, photo_changes))
+        if revision >= "0004":
+            _append_chained(c, entries)
+            return
         c.execute(
             insert(_table(c, "audit_log")),
             [
@@ -110,6 +132,27 @@ def _fill(db: Database, revision: str) -> None:
                 for action, entity, entity_id, changes in entries
             ],
         )
+
+
+def _append_chained(connection: Any, entries: list[tuple[str, str, int, dict[str, Any]]]) -> None:
+    """Audit entries as revision 0004's code writes them: chained, personal values apart."""
+    rows, personal = [], []
+    for action, entity, entity_id, changes in entries:
+        hidden, values = pseudonymize(entity, entity_id, changes, update=action == "update")
+        personal.extend(values)
+        rows.append(
+            {
+                "at": AT,
+                "actor": "tester",
+                "action": action,
+                "entity": entity,
+                "entity_id": entity_id,
+                "changes": hidden,
+            }
+        )
+    if personal:
+        connection.execute(insert(_table(connection, "personal_value")), personal)
+    audit_chain.append(connection, rows)
 
 
 @pytest.mark.parametrize("revision", REVISIONS)
@@ -131,6 +174,9 @@ def test_every_revision_upgrades_with_its_data(database: Database, revision: str
         values = [json.loads(v.value) for v in s.scalars(select(models.PersonalValue))]
         for value in ("Dr. Amsel", "Dr. Berg", "lives on Elm Street", {"note": "Jane"}):
             assert value in values
+        device = s.scalars(select(models.Device)).one()
+        assert (device.model, device.needle_count, device.depth_max_mm) == ("MyPen", 12, 2.0)
+        assert device.footprint_mm is None and device.frequency_max_hz is None
         if revision >= "0003":
             photo = s.scalars(select(models.Photo)).one()
             assert photo.stored_path == f"ab/{'ab' * 32}.jpg"
@@ -140,9 +186,30 @@ def test_every_revision_upgrades_with_its_data(database: Database, revision: str
 def test_downgrade_from_the_latest_keeps_the_rows(database: Database) -> None:
     with database.transaction("t") as s:
         s.add(models.Patient(code="MN-1", birth_year=1980, fitzpatrick="II"))
+        device = models.Device(
+            model="MyPen",
+            kind="pen",
+            needle_count=12,
+            depth_min_mm=0.25,
+            depth_max_mm=2.0,
+            footprint_mm=5.0,
+            frequency_min_hz=50.0,
+            frequency_max_hz=100.0,
+        )
+        s.add(device)
+        s.flush()
+        s.add(models.Cartridge(device_id=device.id, lot="L1", needle_count=12, expiry=AT.date()))
+    database.downgrade("0004")
+    with database.engine.connect() as c:
+        device_table = _table(c, "device")
+        assert "footprint_mm" not in device_table.c
+        assert c.execute(select(device_table.c.model)).scalar_one() == "MyPen"
+        assert c.scalar(select(func.count()).select_from(_table(c, "cartridge"))) == 1
     database.downgrade("0003")
     with database.engine.connect() as c:
-        assert c.scalar(select(func.count()).select_from(_table(c, "audit_log"))) == 1
+        assert (
+            c.scalar(select(func.count()).select_from(_table(c, "audit_log"))) == 3
+        )  # patient, device, cartridge
     database.upgrade()
     with database.reading() as s:
         assert verify_audit(s)["ok"]

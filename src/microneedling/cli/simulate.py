@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,6 @@ from microneedling.core.zones import FacialZone, parse_zone
 
 if TYPE_CHECKING:  # the models import SciPy: loaded only when a simulation runs
     from microneedling.simulate.devices import DeviceSpec
-    from microneedling.simulate.puncture_field import TreatmentSettings
     from microneedling.simulate.treatment import ProductUse
 
 FACE = [z for z in FacialZone if z is not FacialZone.NECK]
@@ -46,18 +44,6 @@ def _check_options(
         raise ValidationError("hours", f"{hours:g} is outside 0–{MAX_HOURS:g} h")
 
 
-def _check_budget(
-    spec: DeviceSpec, settings: TreatmentSettings, zones: Sequence[FacialZone]
-) -> None:
-    """Estimate the punctures and memory of the whole request and refuse it past the limits,
-    before anything is allocated."""
-    from microneedling.simulate.geometry import zone_outlines
-    from microneedling.simulate.puncture_field import check_budget, estimate_budget
-
-    outlines = zone_outlines()
-    check_budget(estimate_budget(spec, settings, [outlines[z] for z in zones]), spec, settings)
-
-
 def _product(
     code: str | None,
     mw: float | None,
@@ -66,6 +52,7 @@ def _product(
     occluded: bool,
     hours: float,
     applied_volume: float | None,
+    infinite_dose: bool = False,
 ) -> ProductUse | None:
     from microneedling.simulate.absorption import Topical, find_topical
     from microneedling.simulate.treatment import ProductUse
@@ -85,7 +72,9 @@ def _product(
             )
         except ValueError as exc:
             raise ValidationError("mw", str(exc).splitlines()[-1]) from None
-    return ProductUse(product, concentration, occluded, hours, applied_volume)
+    if infinite_dose and applied_volume is not None:
+        raise ValidationError("applied_volume_ul_cm2", "give --applied-volume or --infinite-dose")
+    return ProductUse(product, concentration, occluded, hours, applied_volume, infinite_dose)
 
 
 def _day(value: float | None, none: str = "—") -> str:
@@ -156,6 +145,85 @@ def render(summary: dict[str, Any]) -> None:
     )
 
 
+SETTING_KEYS = {
+    "depth": "depth_mm",
+    "passes": "passes",
+    "sessions": "sessions",
+    "interval": "interval_days",
+    "interval_days": "interval_days",
+}
+
+
+def _setting_value(key: str, text: str, field: str) -> tuple[str, float]:
+    name = SETTING_KEYS.get(key.strip().lower())
+    if name is None:
+        raise ValidationError(
+            field, f"cannot vary {key!r}; choose depth, passes, sessions, interval"
+        )
+    if name == "depth_mm":
+        return name, parse_depth_mm(text, f"{field}.depth")
+    return name, parse_float(text, f"{field}.{key.strip()}")
+
+
+def _variants(compare: list[str], setting: list[str]) -> list[dict[str, float]]:
+    """``--compare depth=0.5,1.0`` (one setting, several values) and/or ``--setting
+    depth=1.0,passes=4`` (one variant each) as the list of compared settings."""
+    variants: list[dict[str, float]] = []
+    for item in compare:
+        key, sep, values = item.partition("=")
+        if not sep or not values.strip():
+            raise ValidationError("compare", f"{item!r} is not setting=value,value")
+        variants += [
+            dict([_setting_value(key, v, "compare")]) for v in values.split(",") if v.strip()
+        ]
+    for item in setting:
+        variant: dict[str, float] = {}
+        for pair in item.split(","):
+            key, sep, value = pair.partition("=")
+            if not sep:
+                raise ValidationError("setting", f"{pair!r} is not setting=value")
+            name, number = _setting_value(key, value, "setting")
+            variant[name] = number
+        variants.append(variant)
+    if len(variants) == 1:
+        raise ValidationError("compare", "give two or more settings to compare")
+    return variants
+
+
+def _band(metric: dict[str, Any], fmt: str) -> str:
+    text = format(metric["value"], fmt)
+    if "p5" in metric:
+        text += f" ({format(metric['p5'], fmt)} to {format(metric['p95'], fmt)})"
+    return text
+
+
+def render_comparison(view: dict[str, Any]) -> None:
+    columns = (
+        ("effective_depth_mm", "reaches mm", ".2f"),
+        ("injured_pct", "injured %", ".1f"),
+        ("redness_settled_day", "redness gone, day", ".1f"),
+        ("collagen_pct_week_12", "collagen wk 12 %", "+.0f"),
+        ("collagen_pct_12_weeks_after_last", "12 wk after last %", "+.0f"),
+        ("uptake_ug_cm2", "uptake µg/cm²", ".3g"),
+    )
+    shown = [c for c in columns if c[0] in view["settings"][0]["zones"][0]["outcomes"]]
+    for key, label in (("outcomes", "Settings compared"), ("difference", "Difference from")):
+        rows = []
+        for item in view["settings"]:
+            for zone in item["zones"]:
+                if key not in zone:
+                    continue
+                values = zone[key]
+                rows.append(
+                    (item["label"], zone["zone"], *(_band(values[c], fmt) for c, _, fmt in shown))
+                )
+        title = label if key == "outcomes" else f"{label} {view['reference']}"
+        table(f"{title} ({view['device']})", ("setting", "zone", *(h for _, h, _ in shown)), rows)
+    message(f"  intervals: {view['interval']}")
+    warnings(sorted({z["warning"] for s in view["settings"] for z in s["zones"] if z["warning"]}))
+    message(f"Model {view['model_version']}: predictions, not measurements. {view['disclaimer']}")
+
+
 def simulate(
     ctx: typer.Context,
     device: str | None = typer.Option(None, "--device", help="Device model from the catalogue."),
@@ -182,7 +250,16 @@ def simulate(
     occluded: bool = typer.Option(False, "--occluded", help="Product kept under occlusion."),
     hours: float = typer.Option(24.0, "--hours", help="Absorption period, h."),
     applied_volume: float | None = typer.Option(
-        None, "--applied-volume", help="Finite dose: film in uL/cm2 (default: infinite dose)."
+        None, "--applied-volume", help="Film of product left on the skin, uL/cm2 (default 10)."
+    ),
+    infinite_dose: bool = typer.Option(
+        False, "--infinite-dose", help="Hold the concentration constant (no depletion)."
+    ),
+    compare: list[str] = typer.Option(
+        [], "--compare", help="Compare settings: depth=0.5,1.0 (or passes, sessions, interval)."
+    ),
+    setting: list[str] = typer.Option(
+        [], "--setting", help="One compared setting, e.g. depth=1.0,passes=4 (repeatable)."
     ),
     plan_id: int | None = typer.Option(None, "--plan", help="Simulate a stored plan."),
     session_id: int | None = typer.Option(None, "--session", help="Simulate a recorded session."),
@@ -196,10 +273,9 @@ def simulate(
     as_json: bool = JsonOption,
 ) -> None:
     """Predict what a treatment does: punctures, injured area, depth, healing and absorption."""
-    from microneedling.services import predictions
-    from microneedling.simulate.devices import find_device, load_devices_file
-    from microneedling.simulate.puncture_field import TreatmentSettings
-    from microneedling.simulate.treatment import Schedule, simulate_treatment
+    from microneedling.services import predictions, simulation
+    from microneedling.simulate.devices import load_devices_file
+    from microneedling.simulate.treatment import Schedule
 
     _check_options(
         seed=seed,
@@ -218,7 +294,9 @@ def simulate(
     if plot is not None:
         check_output(plot, "plot", force=force, suffixes=PLOT_SUFFIXES)
     extra: list[DeviceSpec] = load_devices_file(devices_file) if devices_file else []
-    use = _product(product, mw, logkow, concentration, occluded, hours, applied_volume)
+    use = _product(
+        product, mw, logkow, concentration, occluded, hours, applied_volume, infinite_dose
+    )
     the_pattern = parse_enum(Pattern, pattern, "pattern")
     stored = None
     if plan_id is not None or session_id is not None:
@@ -228,6 +306,8 @@ def simulate(
             raise ValidationError(
                 "plan", "a stored plan or session brings its own device, zones and depths"
             )
+        if compare or setting:
+            raise ValidationError("compare", "compare settings of a device, not a stored plan")
         st = state(ctx)
         with st.transaction() as db:
             if plan_id is not None:
@@ -254,42 +334,35 @@ def simulate(
     else:
         if device is None:
             raise ValidationError("device", "name a device (--device), or give --plan/--session")
-        spec = find_device(device, extra)
+        spec = simulation.resolve_device(device, extra, state(ctx).reading)
         per_zone = {
             parse_zone(k, "zone_depth"): parse_depth_mm(v, f"zone_depth.{k}")
             for k, v in key_values(zone_depth, "zone_depth").items()
         }
-        if (depth is None or not depth.strip()) and not per_zone:
-            raise ValidationError("depth", "give --depth or --zone-depth zone=mm")
-        zones = [parse_zone(z) for z in zone] or (list(per_zone) if per_zone else FACE)
-        missing = [z.value for z in zones if z not in per_zone and depth is None]
-        if missing:
-            raise ValidationError("zone_depth", f"no depth for {', '.join(missing)}")
-        base_depth = (
-            parse_depth_mm(depth, "depth") if depth is not None else next(iter(per_zone.values()))
-        )
-        options: dict[str, Any] = {}
-        if speed is not None:
-            options["speed_mm_s"] = parse_float(speed, "speed_mm_s")
-        if overlap is not None:
-            options["overlap"] = overlap
-        settings = TreatmentSettings(
-            depth_mm=base_depth,
-            passes=predictions.default_passes(spec) if passes is None else passes,
+        if depth is not None and not depth.strip():
+            depth = None
+        request = simulation.SimulationRequest(
+            depth_mm=None if depth is None else parse_depth_mm(depth, "depth"),
+            zone_depths=per_zone,
+            zones=[parse_zone(z) for z in zone],
+            passes=passes,
             pattern=the_pattern,
             frequency_hz=frequency,
-            seed=seed,
-            **options,
-        )
-        _check_budget(spec, settings, zones)
-        result = simulate_treatment(
-            spec,
-            settings,
-            zones,
-            schedule=Schedule(sessions, interval_days),
+            speed_mm_s=None if speed is None else parse_float(speed, "speed_mm_s"),
+            overlap=overlap,
+            sessions=sessions,
+            interval_days=interval_days,
             product=use,
-            depth_by_zone=per_zone,
+            seed=seed,
         )
+        variants = _variants(compare, setting)
+        if variants:
+            if plot is not None:
+                raise ValidationError("plot", "a comparison has no plot; drop --plot")
+            view = simulation.compare_settings(spec, request, variants)
+            print_json(view) if as_json else render_comparison(view)
+            return
+        result = simulation.simulate_request(spec, request)
     summary = result.summary()
     if plot is not None:
         from microneedling.reports.simulation_plot import plot_simulation

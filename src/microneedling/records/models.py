@@ -122,6 +122,17 @@ class Device(Base):
     needle_count: Mapped[int]
     depth_min_mm: Mapped[float] = mapped_column(Float)
     depth_max_mm: Mapped[float] = mapped_column(Float)
+    # Geometry for simulation (revision 0005), each optional; which ones a kind needs:
+    # pen: footprint_mm, frequency_min_hz, frequency_max_hz; roller: rows, drum_diameter_mm,
+    # drum_width_mm; stamp: rows (of the needle grid), pitch_mm.
+    needle_diameter_mm: Mapped[float | None] = mapped_column(Float, default=None)
+    footprint_mm: Mapped[float | None] = mapped_column(Float, default=None)
+    frequency_min_hz: Mapped[float | None] = mapped_column(Float, default=None)
+    frequency_max_hz: Mapped[float | None] = mapped_column(Float, default=None)
+    rows: Mapped[int | None] = mapped_column(default=None)
+    drum_diameter_mm: Mapped[float | None] = mapped_column(Float, default=None)
+    drum_width_mm: Mapped[float | None] = mapped_column(Float, default=None)
+    pitch_mm: Mapped[float | None] = mapped_column(Float, default=None)
 
     cartridges: Mapped[list[Cartridge]] = relationship(
         back_populates="device", order_by="Cartridge.id"

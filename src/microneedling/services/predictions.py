@@ -1,4 +1,5 @@
-"""Simulate a stored plan or a recorded session, and keep the prediction with it."""
+"""Simulate a stored plan or a recorded session, and keep the prediction with it; the device is
+found as for any prediction (:func:`microneedling.services.devices.simulation_device`)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,11 @@ from microneedling.core.clinical import Pattern
 from microneedling.core.errors import ValidationError
 from microneedling.core.zones import FacialZone
 from microneedling.records import models
+from microneedling.services.devices import simulation_device
 from microneedling.services.lookups import by_id
+from microneedling.services.simulation import default_passes
 from microneedling.services.views import record
-from microneedling.simulate.constants import constant
-from microneedling.simulate.devices import DeviceSpec, RollerSpec, find_device
+from microneedling.simulate.devices import DeviceSpec
 from microneedling.simulate.puncture_field import TreatmentSettings
 from microneedling.simulate.treatment import (
     MODEL_VERSION,
@@ -23,11 +25,6 @@ from microneedling.simulate.treatment import (
     TreatmentSimulation,
     simulate_treatment,
 )
-
-
-def default_passes(device: DeviceSpec) -> int:
-    """Rollers are used for 15-20 passes (Doddaballapur 2009); pens and stamps for about 3."""
-    return int(constant("roller_passes_default")) if isinstance(device, RollerSpec) else 3
 
 
 def _store(
@@ -57,7 +54,7 @@ def simulate_plan(
     plan = by_id(db, models.TreatmentPlan, plan_id, "plan")
     if plan.device is None:
         raise ValidationError("plan_id", f"plan {plan_id} names no device to simulate")
-    device = find_device(plan.device.model, extra_devices)
+    device = simulation_device(db, plan.device.model, extra_devices)
     depths = {FacialZone(z.zone): z.depth_mm for z in plan.zones}
     zones = list(depths)
     settings = TreatmentSettings(
@@ -96,7 +93,7 @@ def simulate_session(
     treated = row.zone_treatments
     if not treated:
         raise ValidationError("session_id", f"session {session_id} has no treated zone recorded")
-    device = find_device(treated[0].device.model, extra_devices)
+    device = simulation_device(db, treated[0].device.model, extra_devices)
     depths = {FacialZone(z.zone): z.depth_mm for z in treated}
     first = treated[0]
     settings = TreatmentSettings(

@@ -338,6 +338,58 @@ def _interval(
     seed: int,
 ) -> tuple[Array, Array, Array]:
     """p5, p50, p95 of the cumulative uptake over a Latin hypercube of the parameter ranges."""
+    curves = _sample_curves(t, c0, product, channels, occluded, film_cm, given_volume, n, seed)
+    p5, p50, p95 = np.percentile(curves, [5.0, 50.0, 95.0], axis=0)
+    return p5, p50, p95
+
+
+def uptake_samples(
+    product: Topical,
+    concentration_mg_ml: float,
+    channels: ChannelGeometry | None,
+    *,
+    occluded: bool = False,
+    hours: float = 24.0,
+    applied_volume_ul_cm2: float | None = None,
+    infinite_dose: bool = False,
+    samples: int = 64,
+    seed: int = 0,
+) -> Array:
+    """Cumulative uptake at ``hours`` (ug/cm2) for each Latin-hypercube sample, shape (samples,).
+
+    The same ``seed`` and ``samples`` draw the same unit hypercube, so two settings compared
+    sample by sample share their parameter draws (common random numbers).
+    """
+    film = None
+    if not infinite_dose:
+        film = (applied_volume_ul_cm2 or constant("applied_volume_ul_cm2")) * 1e-3
+    t = np.array([0.0, hours])
+    curves = _sample_curves(
+        t,
+        concentration_mg_ml * 1000.0,
+        product,
+        channels,
+        occluded,
+        film,
+        applied_volume_ul_cm2,
+        samples,
+        seed,
+    )
+    return curves[:, -1]
+
+
+def _sample_curves(
+    t: Array,
+    c0: float,
+    product: Topical,
+    channels: ChannelGeometry | None,
+    occluded: bool,
+    film_cm: float | None,
+    given_volume: float | None,
+    n: int,
+    seed: int,
+) -> Array:
+    """Cumulative uptake (n, T) over a Latin hypercube of the parameter ranges."""
     table = constants()
     tau_key = "closure_tau_occluded_h" if occluded else "closure_tau_open_h"
     ranges = [table["potts_guy_log_kp_error"].range, table[tau_key].range]
@@ -360,7 +412,7 @@ def _interval(
     if has_channels:
         fraction, path_mm = draws[:, column], draws[:, column + 1]
         p_channel = fraction * aqueous_diffusivity_cm2_h(product.mw) / (path_mm / 10.0)
-    curves = _cumulative(
+    return _cumulative(
         t,
         c0,
         kp[:, None],
@@ -368,5 +420,3 @@ def _interval(
         tau[:, None],
         None if film is None else film[:, None],
     )
-    p5, p50, p95 = np.percentile(curves, [5.0, 50.0, 95.0], axis=0)
-    return p5, p50, p95
