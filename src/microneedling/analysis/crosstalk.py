@@ -52,6 +52,10 @@ class Ladder:
     name: str
     own: str
     levels: tuple[tuple[Feature, ...], ...]  # level 0 is the bare photo: ()
+    seeds: tuple[int, ...] = ()  # per level; by default the level's index in the full ladder
+
+    def seed(self, level: int) -> int:
+        return self.seeds[level] if self.seeds else level
 
 
 def _f(kind: str, count: int, size: float, contrast: float, extra: float = 0.0) -> Feature:
@@ -119,7 +123,10 @@ LADDERS: tuple[Ladder, ...] = (
 
 def reduced(ladders: Sequence[Ladder], keep: Sequence[int] = (0, 2, 4)) -> tuple[Ladder, ...]:
     """The same ladders at fewer levels (CI: bare, middle, top)."""
-    return tuple(Ladder(x.name, x.own, tuple(x.levels[i] for i in keep)) for x in ladders)
+    return tuple(
+        Ladder(x.name, x.own, tuple(x.levels[i] for i in keep), tuple(x.seed(i) for i in keep))
+        for x in ladders
+    )
 
 
 @dataclass(frozen=True)

@@ -169,7 +169,7 @@ def pigment_spots(p: PreparedPhoto) -> pores.Spots:
             radius_mm=(m.pigment_radius_mm.min, m.pigment_radius_mm.max),
             min_delta_b=m.pigment_min_delta_b.value,
             min_snr=m.pigment_min_snr.value,
-            min_roundness=m.blob_min_roundness.value,
+            min_roundness=m.pigment_min_roundness.value,
         ),
     )
 

@@ -52,14 +52,15 @@ def scatter_points(
     rows, cols = np.nonzero(inner)
     if rows.size == 0:
         raise ValidationError("region", "no room for the planted features")
-    candidates = rng.choice(rows.size, size=min(rows.size, 60 * n), replace=False)
-    chosen: list[tuple[float, float]] = []
-    for i in candidates:
-        point = (float(rows[i]), float(cols[i]))
-        if all(np.hypot(point[0] - r, point[1] - c) >= spacing_px for r, c in chosen):
-            chosen.append(point)
-            if len(chosen) == n:
-                return np.array(chosen)
+    for _ in range(50):  # random sequential packing, started afresh until all n fit
+        candidates = rng.choice(rows.size, size=min(rows.size, 60 * n), replace=False)
+        chosen: list[tuple[float, float]] = []
+        for i in candidates:
+            point = (float(rows[i]), float(cols[i]))
+            if all(np.hypot(point[0] - r, point[1] - c) >= spacing_px for r, c in chosen):
+                chosen.append(point)
+                if len(chosen) == n:
+                    return np.array(chosen)
     raise ValidationError("region", f"cannot hold {n} features {spacing_px:.0f} px apart")
 
 

@@ -62,6 +62,7 @@ class Metrics(_Strict):
     pigment_radius_mm: Span
     pigment_min_delta_b: Value
     pigment_min_snr: Value
+    pigment_min_roundness: Value
     wrinkle_sigmas_mm: Values
     wrinkle_min_contrast_l: Value
     wrinkle_min_snr: Value
