@@ -17,6 +17,7 @@ from microneedling.simulate.healing import calibrated_parameters
 from microneedling.simulate.validation import (
     ROLES,
     healing_spec,
+    parameter_table,
     points,
     redness_reports,
     validation_table,
@@ -125,3 +126,12 @@ def test_redness_reports_show_where_sources_disagree() -> None:
     lows = [r["days"][0] for r in at_one_mm]
     highs = [r["days"][1] for r in at_one_mm]
     assert min(lows) < 1 and max(highs) >= 5  # 3-6 hours to a 4-5 day downtime
+
+
+def test_parameter_table_lists_every_parameter_with_its_range() -> None:
+    rows = parameter_table()
+    fitted = {r["name"] for r in rows if r["fitted"]}
+    assert fitted == set(calibrate(ranges=False))
+    for r in rows:
+        assert r["low"] <= r["value"] <= r["high"], r["name"]
+        assert r["source"] and r["unit"], r["name"]

@@ -181,6 +181,12 @@ def validation_table(
     return rows
 
 
+def parameter_table() -> list[dict[str, Any]]:
+    """One row per model parameter: ``name, value, low, high, unit, source, fitted, note`` (the
+    range is what the prediction intervals are drawn from)."""
+    return [{"name": name, **spec.model_dump()} for name, spec in healing.parameter_specs().items()]
+
+
 def redness_reports(depth_mm: float) -> list[dict[str, Any]]:
     """The published redness durations whose depth range holds ``depth_mm``, with their kind
     (clinical, review, manufacturer, downtime), so a prediction can show where sources disagree."""
