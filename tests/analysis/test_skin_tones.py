@@ -1,0 +1,226 @@
+"""Every skin tone: the metrics recover planted features on faces re-toned across the ITA° range.
+
+Stated in advance, the same tolerance in every one of the six ITA° categories (Chardon 1991,
+Del Bino 2006: very light > 55°, light 41-55°, intermediate 28-41°, tan 10-28°, brown -30-10°,
+dark < -30°); each is the tolerance the project already holds the light sample face to
+(test_planted_truth.py), since a darker face must not be measured less well:
+
+    feature (zone)            planted, at that tone (from the pixels)        tolerance
+    redness a* (left cheek)   patch's a* rise x its share of the zone        ±20% relative
+    redness EI (left cheek)   patch's erythema-index rise x its share         ±20% relative
+    pores (right cheek)       number planted                                  ±20% relative
+    wrinkles (forehead)       total length planted                            ±15% relative
+    texture (chin)            SD of the planted L* change (in quadrature)     ±30% relative
+    tone                      bare face inside its category, by the direct formula and by
+                              the analysis's own zone ITA° (area-weighted)
+
+The face is re-toned by melanin optical density (analysis/skin_tone.py), keeping each feature's
+reflectance contrast; measured is the change from the bare face of the same tone. Reduced grid
+for CI: very light, intermediate and dark x levels 1, 2 and 4 of the cross-talk ladders (all
+features on one face per level); the tone test runs all six categories. `make bench` runs the
+full grid (benchmarks/bench_skin_tones.py: six tones x four levels) and prints it.
+
+A case that misses its tolerance because of the metric code is marked xfail (strict), with what
+was measured, for the lead to decide; the tolerances are not loosened.
+"""
+
+import itertools
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+from benchmarks.bench_skin_tones import (
+    FEATURES,
+    TOLERANCES,
+    ToneResult,
+    detail_table,
+    recovery_table,
+    run_tone,
+    tone_table,
+)
+
+from microneedling.analysis import skin_tone
+from microneedling.analysis.skin_tone import ITA_CATEGORIES, category
+
+CI_TONES = ("very light", "intermediate", "dark")
+CI_LEVELS = (1, 2, 4)
+
+# (category, level, feature) -> what the reduced grid measured when the case was marked.
+KNOWN_MISSES: dict[tuple[str, int, str], str] = {
+    ("very light", 1, "pores"): ("issue 8: pores misses ±20%: planted 10.00, measured 2.00 (-80%)"),
+    ("very light", 1, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 10.00, measured 15.10 (+51%)"
+    ),
+    ("very light", 1, "texture"): (
+        "issue 8: texture misses ±30%: planted 1.49, measured 0.71 (-52%)"
+    ),
+    ("very light", 2, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 24.00, measured 13.11 (-45%)"
+    ),
+    ("very light", 2, "texture"): (
+        "issue 8: texture misses ±30%: planted 3.02, measured 1.42 (-53%)"
+    ),
+    ("very light", 4, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 56.00, measured 6.78 (-88%)"
+    ),
+    ("very light", 4, "texture"): (
+        "issue 8: texture misses ±30%: planted 5.92, measured 2.83 (-52%)"
+    ),
+    ("intermediate", 1, "pores"): (
+        "issue 8: pores misses ±20%: planted 10.00, measured 6.00 (-40%)"
+    ),
+    ("intermediate", 1, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 10.00, measured -0.75 (-107%)"
+    ),
+    ("intermediate", 1, "texture"): (
+        "issue 8: texture misses ±30%: planted 1.49, measured 0.76 (-49%)"
+    ),
+    ("intermediate", 2, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 24.00, measured 2.47 (-90%)"
+    ),
+    ("intermediate", 2, "texture"): (
+        "issue 8: texture misses ±30%: planted 3.02, measured 1.53 (-49%)"
+    ),
+    ("intermediate", 4, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 56.00, measured 24.31 (-57%)"
+    ),
+    ("intermediate", 4, "texture"): (
+        "issue 8: texture misses ±30%: planted 5.92, measured 2.96 (-50%)"
+    ),
+    ("dark", 1, "pores"): ("issue 8: pores misses ±20%: planted 10.00, measured 4.00 (-60%)"),
+    ("dark", 1, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 10.00, measured -4.66 (-147%)"
+    ),
+    ("dark", 1, "texture"): ("issue 8: texture misses ±30%: planted 1.49, measured 0.76 (-49%)"),
+    ("dark", 2, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 24.00, measured -5.74 (-124%)"
+    ),
+    ("dark", 2, "texture"): ("issue 8: texture misses ±30%: planted 3.02, measured 1.51 (-50%)"),
+    ("dark", 4, "wrinkles"): (
+        "issue 8: wrinkles misses ±15%: planted 56.00, measured -0.59 (-101%)"
+    ),
+    ("dark", 4, "texture"): ("issue 8: texture misses ±30%: planted 5.92, measured 3.01 (-49%)"),
+}
+# category -> why the re-toned face's ITA° as the analysis measures it is outside the category.
+KNOWN_TONE_MISSES: dict[str, str] = {
+    "light": (
+        "issue 8: analysis ITA° misses the light category (41..55]: measured 55.8 (direct 48.0)"
+    ),
+}
+
+
+@cache
+def _result(name: str) -> ToneResult:
+    return run_tone(category(name), CI_LEVELS if name in CI_TONES else ())
+
+
+def _recovery_cases() -> list[object]:
+    cases: list[object] = []
+    for tone in CI_TONES:
+        for level in CI_LEVELS:
+            for feature in FEATURES:
+                miss = KNOWN_MISSES.get((tone, level, feature))
+                marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+                name = f"{tone.replace(' ', '_')}-L{level}-{feature.replace(' ', '_')}"
+                cases.append(pytest.param(tone, level, feature, marks=marks, id=name))
+    return cases
+
+
+@pytest.mark.parametrize(("tone", "level", "feature"), _recovery_cases())
+def test_planted_feature_is_recovered(tone: str, level: int, feature: str) -> None:
+    result = _result(tone)
+    recs = dict(result.by_level)[level]
+    rec = next(r for r in recs if r.feature == feature)
+    assert math.isfinite(rec.error), f"{feature}: nothing measured"
+    assert abs(rec.error) <= TOLERANCES[feature], (
+        f"{tone} level {level}: {feature} planted {rec.planted:.2f}, measured "
+        f"{rec.measured:.2f} ({rec.error:+.0%}, tolerance ±{TOLERANCES[feature]:.0%})"
+    )
+
+
+def _tone_cases() -> list[object]:
+    cases: list[object] = []
+    for c in ITA_CATEGORIES:
+        miss = KNOWN_TONE_MISSES.get(c.name)
+        marks = [pytest.mark.xfail(strict=True, reason=miss)] if miss else []
+        cases.append(pytest.param(c.name, marks=marks, id=c.name.replace(" ", "_")))
+    return cases
+
+
+@pytest.mark.parametrize("name", [c.name for c in ITA_CATEGORIES])
+def test_retoned_face_lands_in_its_category_by_the_direct_formula(name: str) -> None:
+    result = _result(name)
+    assert skin_tone.ita_category(result.direct_ita).name == name
+    assert result.direct_ita == pytest.approx(category(name).target, abs=0.5)
+
+
+@pytest.mark.parametrize("name", _tone_cases())
+def test_retoned_face_lands_in_its_category_by_the_analysis(name: str) -> None:
+    result = _result(name)
+    assert skin_tone.ita_category(result.pipeline_ita).name == name, (
+        f"analysis ITA° {result.pipeline_ita:.1f}, direct {result.direct_ita:.1f}"
+    )
+
+
+def test_print_tables(capsys: pytest.CaptureFixture[str]) -> None:
+    results = [_result(c.name) for c in ITA_CATEGORIES]
+    recovered = [r for r in results if r.by_level]
+    with capsys.disabled():
+        print("\nEvery skin tone, reduced grid (issue 8)")
+        print(tone_table(results))
+        print(recovery_table(recovered))
+        print(detail_table(recovered))
+    assert len(recovered) == len(CI_TONES)
+
+
+# The re-toning itself.
+
+
+def test_categories_tile_the_ita_range() -> None:
+    for upper, lower in itertools.pairwise(ITA_CATEGORIES):
+        assert upper.low == lower.high
+    assert [skin_tone.ita_category(x).name for x in (60, 55, 41.5, 30, 10, -29, -31)] == [
+        "very light",
+        "light",
+        "light",
+        "intermediate",
+        "brown",
+        "brown",
+        "dark",
+    ]
+    assert all(c.holds(c.target) for c in ITA_CATEGORIES)
+
+
+def test_ita_formula() -> None:
+    assert skin_tone.ita_deg(50.0, 20.0) == 0.0
+    assert skin_tone.ita_deg(70.0, 20.0) == pytest.approx(45.0)
+    assert skin_tone.ita_deg(30.0, 20.0) == pytest.approx(-45.0)
+
+
+def test_melanin_multiplies_reflectance_and_keeps_contrast() -> None:
+    rgb = np.array([[[200, 150, 120], [180, 135, 108]]], np.uint8)  # skin and a darker spot
+    toned = skin_tone.retone(rgb, np.ones((1, 2), np.float32), melanin=0.5)
+    before = skin_tone.srgb_to_linear(rgb)
+    after = skin_tone.srgb_to_linear(toned)
+    expected = 10.0 ** (-0.5 * skin_tone.MELANIN_OD)
+    np.testing.assert_allclose(after[0, 0] / before[0, 0], expected, rtol=0.03)
+    # the spot's reflectance ratio to the skin is kept (to 8-bit rounding)
+    np.testing.assert_allclose(after[0, 1] / after[0, 0], before[0, 1] / before[0, 0], rtol=0.03)
+    assert (toned[..., 2] < rgb[..., 2]).all() and toned[0, 0, 2] / rgb[0, 0, 2] < (
+        toned[0, 0, 0] / rgb[0, 0, 0]
+    )  # melanin absorbs blue more than red
+
+
+def test_weight_zero_leaves_pixels_and_eyes_alone() -> None:
+    rgb = np.full((4, 4, 3), 180, np.uint8)
+    np.testing.assert_array_equal(
+        skin_tone.retone(rgb, np.zeros((4, 4), np.float32), melanin=1.0), rgb
+    )
+    weight = skin_tone.base_weight()
+    face, landmarks, _ = skin_tone.base_face()
+    eye = skin_tone.hull_mask(
+        face.shape, landmarks.xy[list(skin_tone.feature_indices()["left_eye"])]
+    )
+    assert float(weight[eye].mean()) < 0.02  # the sclera, the white balance's reference, is kept
+    assert float(weight[skin_tone.base_skin_mask()].min()) > 0.9  # every measured pixel re-toned
