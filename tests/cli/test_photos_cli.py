@@ -72,14 +72,61 @@ def test_bad_photos_are_refused_one_by_one(samples: list[Path], tmp_path: Path) 
     )
 
 
-def test_compare_from_the_command_line(samples: list[Path]) -> None:
+def test_compare_from_the_command_line(samples: list[Path], tmp_path: Path) -> None:
+    # The sample photos are lit unevenly (a failed capture-quality check): their changes are
+    # not comparable unless the user says to judge them anyway.
     result = runner.invoke(
         app, ["compare", str(samples[0]), str(samples[1]), "--repeats", "3", "--json"]
     )
     assert result.exit_code == 0, result.output
-    rows = {(r["zone"], r["metric"]): r for r in json.loads(result.stdout)["changes"]}
-    assert rows[("cheek_left", "a_star")]["change"] > 1
-    assert rows[("cheek_left", "a_star")]["beyond_noise"]
+    summary = json.loads(result.stdout)
+    rows = {(r["zone"], r["metric"]): r for r in summary["changes"]}
+    red = rows[("cheek_left", "a_star")]
+    assert red["change"] > 1 and red["beyond_noise"]
+    assert (
+        abs(red["change"])
+        > red["noise"]
+        == pytest.approx(2 * red["noise_sd"] + red["noise_offset"], abs=2e-4)
+    )  # the printed rule, 2 SD + offset
+    failed = not (summary["quality"]["before"]["ok"] and summary["quality"]["after"]["ok"])
+    assert summary["comparable"]["ok"] is not failed
+    if failed:
+        assert red["verdict"] == "not comparable"
+    judged_json = runner.invoke(
+        app,
+        [
+            "compare",
+            str(samples[0]),
+            str(samples[1]),
+            "--repeats",
+            "2",
+            "--allow-poor-quality",
+            "--json",
+        ],
+    )
+    again = {(r["zone"], r["metric"]): r for r in json.loads(judged_json.stdout)["changes"]}
+    assert again[("cheek_left", "a_star")]["verdict"] == "real change"
+    judged = runner.invoke(
+        app,
+        [
+            "compare",
+            str(samples[0]),
+            str(samples[1]),
+            "--repeats",
+            "2",
+            "--allow-poor-quality",
+            "--overlay",
+            str(tmp_path),
+        ],
+    )
+    assert judged.exit_code == 0, judged.output
+    text = " ".join(judged.stdout.split())  # as printed, without the terminal's line breaks
+    assert "2 SD of repeatability + the mean offset" in text
+    if failed:
+        assert "judged anyway (--allow-poor-quality)" in text
+    (png,) = tmp_path.glob("*.png")  # before and after side by side, in one file
+    assert png.name == f"{samples[0].stem}-vs-{samples[1].stem}.png"
+    assert png.read_bytes()[:4] == b"\x89PNG"
 
 
 def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:

@@ -52,7 +52,8 @@ def render_analysis(name: str, summary: dict[str, Any]) -> None:
         for _, key, fmt in TABLE_METRICS:
             value = zone[key]
             if key == "ita_deg":
-                cells.append(f"{value:.0f}±{zone['ita_spread_deg'] / 2:.0f}")
+                spread = f"±{zone['ita_spread_deg'] / 2:.0f}"
+                cells.append(("–" if value is None else f"{value:.0f}") + spread)
             else:
                 cells.append(fmt.format(value))
         rows.append(cells)
@@ -63,9 +64,13 @@ def render_analysis(name: str, summary: dict[str, Any]) -> None:
         rows,
     )
     message(
-        "  a*: CIELAB redness; red: area above the face's median a* + 5; ITA°: median ± IQR/2;"
-        " rough: L* band-pass SD; pores per cm²; lines: wrinkle mm per cm²"
+        "  a*: CIELAB redness; red: area above the face's median a* + 5; ITA°: from the zone's"
+        " mean L* and b* (– where |b*| < 1) ± IQR/2 of its pixels; rough: L* band-pass SD;"
+        " pores per cm²; lines: wrinkle mm per cm²"
     )
+    balance = summary["white_balance"]
+    if balance.get("fallback"):
+        warnings([f"colours not white-balanced: {balance['reason']}"])
     quality = summary["quality"]
     if quality["ok"]:
         message("  capture quality: all checks passed")
@@ -182,24 +187,33 @@ def compare_command(
     before: Path = typer.Argument(..., help="Baseline photo."),
     after: Path = typer.Argument(..., help="Follow-up photo."),
     repeats: int = typer.Option(5, "--repeats", help="Repeatability runs (0 to skip)."),
-    overlay: Path | None = typer.Option(None, "--overlay", help="Write overlay PNGs here."),
+    overlay: Path | None = typer.Option(
+        None, "--overlay", help="Write before and after side by side, as one PNG, here."
+    ),
     show_all: bool = typer.Option(False, "--all", help="Also list changes within the noise."),
+    allow_poor_quality: bool = typer.Option(
+        False,
+        "--allow-poor-quality",
+        help="Judge changes even when a photo fails the capture-quality checks.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Align AFTER onto BEFORE and report each zone's change against its repeatability."""
-    from microneedling.analysis.compare import compare
     from microneedling.analysis.images import read_photo
-    from microneedling.reports.overlay import write_overlay
+    from microneedling.reports.overlay import write_comparison_overlay
+    from microneedling.services import photos as photo_service
 
-    if not 0 <= repeats <= 20 or repeats == 1:
-        raise ValidationError("repeats", f"{repeats} must be 0 or 2-20")
-    result = compare(read_photo(before).rgb, read_photo(after).rgb, repeat_runs=repeats)
+    photo_service.check_repeats(repeats)
+    result = photo_service.compare_photos(
+        read_photo(before),
+        read_photo(after),
+        repeats=repeats,
+        allow_poor_quality=allow_poor_quality,
+    )
     summary = result.summary()
     if overlay is not None:
-        summary["overlays"] = [
-            str(write_overlay(result.before, overlay / f"{before.stem}-before.png")),
-            str(write_overlay(result.after, overlay / f"{after.stem}-after-aligned.png")),
-        ]
+        target = overlay / f"{before.stem}-vs-{after.stem}.png"
+        summary["overlay"] = str(write_comparison_overlay(result, target))
     if as_json:
         print_json(summary)
         return
@@ -208,10 +222,10 @@ def compare_command(
         f"aligned {after.name} onto {before.name}: scale {a['scale']:.3f}, rotation "
         f"{a['rotation_deg']:+.1f}°, shift {a['shift_px']} px"
     )
-    rows = [r for r in summary["changes"] if show_all or r["beyond_noise"]]
+    rows = [r for r in summary["changes"] if show_all or r["beyond_noise"] is not False]
     table(
         "Changes" + ("" if show_all else " beyond the repeatability noise"),
-        ("zone", "metric", "before", "after", "change", "noise ±", "real?"),
+        ("zone", "metric", "before", "after", "change", "noise ±", "verdict"),
         (
             (
                 r["zone"],
@@ -219,16 +233,22 @@ def compare_command(
                 f"{r['before']:.3g}",
                 f"{r['after']:.3g}",
                 f"{r['change']:+.3g}",
-                f"{r['noise']:.3g}",
-                "yes" if r["beyond_noise"] else "noise",
+                "" if r["noise"] is None else f"{r['noise']:.3g}",
+                r["verdict"],
             )
             for r in rows
         ),
     )
     message(f"  {summary['noise_rule']}")
-    for side in ("before", "after"):
-        bad = [c["message"] for c in summary["quality"][side]["checks"] if not c["ok"]]
-        warnings([f"{side}: {m}" for m in bad])
+    comparable = summary["comparable"]
+    reasons = comparable["reasons"] + comparable["colour_reasons"]
+    if comparable["overridden"]:
+        warnings([f"judged anyway (--allow-poor-quality): {r}" for r in reasons])
+    elif reasons:
+        warnings([f"not comparable: {r}" for r in reasons])
+        message("  retake the photo, or pass --allow-poor-quality to judge the changes anyway")
+    if "overlay" in summary:
+        message(f"  overlay: {summary['overlay']}")
 
 
 def trend_command(

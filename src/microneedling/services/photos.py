@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,9 +18,21 @@ from microneedling.records.photo_store import PHOTO_DIR_ENV, clean_copy, photo_d
 from microneedling.services.lookups import by_id, patient_by_code
 from microneedling.services.views import record
 
+if TYPE_CHECKING:
+    from microneedling.analysis.compare import Comparison
+
 VIEWS = tuple(VIEW_YAW_DEG)
 
-__all__ = ["PHOTO_DIR_ENV", "photo_dir", "reanalyze", "record_analysis", "store_photo", "trend"]
+__all__ = [
+    "PHOTO_DIR_ENV",
+    "check_repeats",
+    "compare_photos",
+    "photo_dir",
+    "reanalyze",
+    "record_analysis",
+    "store_photo",
+    "trend",
+]
 
 
 def store_photo(
@@ -174,6 +186,28 @@ def reanalyze(
         stored = record_analysis(db, photo, summary)
         outcomes.append(outcome | {"status": "measured", "analysis_id": stored["id"]})
     return {"patient": patient.code, "model": current, "photos": outcomes}
+
+
+def check_repeats(repeats: int) -> None:
+    """The number of repeatability runs of a comparison: 0 (none) or 2-20."""
+    if not 0 <= repeats <= 20 or repeats == 1:
+        raise ValidationError("repeats", f"{repeats} must be 0 or 2-20")
+
+
+def compare_photos(
+    before: Photo, after: Photo, *, repeats: int = 5, allow_poor_quality: bool = False
+) -> Comparison:
+    """Align a follow-up photo onto its baseline and judge each change against repeatability.
+
+    Changes in photos that fail the capture-quality checks (or, for the colour metrics, whose
+    white balance fell back) are "not comparable" unless ``allow_poor_quality``.
+    """
+    from microneedling.analysis.compare import compare
+
+    check_repeats(repeats)
+    return compare(
+        before.rgb, after.rgb, repeat_runs=repeats, allow_poor_quality=allow_poor_quality
+    )
 
 
 def _prediction_for(
