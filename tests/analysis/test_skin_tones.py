@@ -42,6 +42,7 @@ from benchmarks.bench_skin_tones import (
 
 from microneedling.analysis import skin_tone
 from microneedling.analysis.skin_tone import ITA_CATEGORIES, category
+from microneedling.core.errors import ValidationError
 
 CI_TONES = ("very light", "intermediate", "dark")
 CI_LEVELS = (1, 2, 4)
@@ -224,3 +225,26 @@ def test_weight_zero_leaves_pixels_and_eyes_alone() -> None:
     )
     assert float(weight[eye].mean()) < 0.02  # the sclera, the white balance's reference, is kept
     assert float(weight[skin_tone.base_skin_mask()].min()) > 0.9  # every measured pixel re-toned
+
+
+def test_haemoglobin_raises_the_erythema_index_on_any_tone() -> None:
+    skin = np.full((1, 1, 3), (200, 150, 120), np.uint8)
+    ones = np.ones((1, 1), np.float32)
+
+    def ei(rgb: np.ndarray) -> float:  # type: ignore[type-arg]
+        r, g, _ = skin_tone.srgb_to_linear(rgb)[0, 0]
+        return float(100 * np.log10(r / g))
+
+    # EI = 100 log10(R / G): an added density h x eps rises it by 100 h (eps_G - eps_R)
+    rise = 100 * 0.5 * (skin_tone.HAEMOGLOBIN_OD[1] - skin_tone.HAEMOGLOBIN_OD[0])
+    for melanin in (0.0, 0.5):
+        toned = skin_tone.retone(skin, ones, melanin=melanin)
+        red = skin_tone.retone(skin, ones, melanin=melanin, haemoglobin=0.5)
+        assert ei(red) - ei(toned) == pytest.approx(rise, rel=0.03)  # 8-bit rounding
+
+
+def test_a_target_out_of_reach_is_refused() -> None:
+    rgb = np.full((2, 2, 3), (200, 150, 120), np.uint8)
+    ones = np.ones((2, 2), np.float32)
+    with pytest.raises(ValidationError):
+        skin_tone.melanin_for_ita(rgb, ones, ones > 0, -45.0, bounds=(0.0, 0.1))
