@@ -159,10 +159,12 @@ def scar_spots(p: PreparedPhoto) -> pores.Spots:
 
 
 def pigment_spots(p: PreparedPhoto) -> pores.Spots:
-    m = p.settings.metrics
-    return p.cached(
-        "pigment",
-        lambda: pores.pigment_blobs(
+    """Round spots of raised b* that are yellower than shading makes them: b* rise over L* dip
+    at least ``pigment_min_b_per_l`` (melanin browns skin; a pore or a scar only darkens it)."""
+
+    def compute() -> pores.Spots:
+        m = p.settings.metrics
+        found = pores.pigment_blobs(
             skin_b_star(p),
             p.skin,
             p.mm_per_px,
@@ -170,8 +172,13 @@ def pigment_spots(p: PreparedPhoto) -> pores.Spots:
             min_delta_b=m.pigment_min_delta_b.value,
             min_snr=m.pigment_min_snr.value,
             min_roundness=m.pigment_min_roundness.value,
-        ),
-    )
+        )
+        if found.contrast is None or len(found.radii_px) == 0:
+            return found
+        dip = pores.blob_response(flat_lightness(p), found)
+        return found.subset(found.contrast >= m.pigment_min_b_per_l.value * dip)
+
+    return p.cached("pigment", compute)
 
 
 def red_threshold(p: PreparedPhoto) -> float:

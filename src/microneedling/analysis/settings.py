@@ -63,6 +63,7 @@ class Metrics(_Strict):
     pigment_min_delta_b: Value
     pigment_min_snr: Value
     pigment_min_roundness: Value
+    pigment_min_b_per_l: Value
     wrinkle_sigmas_mm: Values
     wrinkle_min_contrast_l: Value
     wrinkle_min_snr: Value
