@@ -37,6 +37,7 @@ from benchmarks.bench_repeatability import (
     summary_table,
     zone_table,
 )
+from numpy.typing import NDArray
 
 from microneedling.analysis import perturb
 from microneedling.core.errors import ValidationError
@@ -124,13 +125,18 @@ def test_identity_parameters_change_nothing() -> None:
         np.testing.assert_array_equal(out, IMAGE)
 
 
+def _brightest(rgb: NDArray[np.uint8]) -> tuple[int, int]:
+    row, col = np.unravel_index(int(rgb[..., 0].argmax()), rgb.shape[:2])
+    return int(row), int(col)
+
+
 def test_rotation_and_scale_move_a_dot_where_geometry_says() -> None:
     canvas = np.zeros((101, 101, 3), np.uint8)
     canvas[50, 90] = 255  # 40 px right of the centre (50, 50)
     turned = perturb.rotate(canvas, 90.0)  # counter-clockwise: right goes up
-    assert np.unravel_index(turned[..., 0].argmax(), turned.shape[:2]) == (10, 50)
+    assert _brightest(turned) == (10, 50)
     grown = perturb.scale(canvas, 1.1)
-    assert np.unravel_index(grown[..., 0].argmax(), grown.shape[:2]) == (50, 94)
+    assert _brightest(grown) == (50, 94)
 
 
 def test_brightness_scales_linear_light() -> None:

@@ -39,9 +39,12 @@ from benchmarks.bench_skin_tones import (
     run_tone,
     tone_table,
 )
+from numpy.typing import NDArray
 
 from microneedling.analysis import skin_tone
 from microneedling.analysis.skin_tone import ITA_CATEGORIES, category
+from microneedling.analysis.synthetic import base_face
+from microneedling.analysis.zones import feature_indices, hull_mask
 from microneedling.core.errors import ValidationError
 
 CI_TONES = ("very light", "intermediate", "dark")
@@ -219,10 +222,8 @@ def test_weight_zero_leaves_pixels_and_eyes_alone() -> None:
         skin_tone.retone(rgb, np.zeros((4, 4), np.float32), melanin=1.0), rgb
     )
     weight = skin_tone.base_weight()
-    face, landmarks, _ = skin_tone.base_face()
-    eye = skin_tone.hull_mask(
-        face.shape, landmarks.xy[list(skin_tone.feature_indices()["left_eye"])]
-    )
+    face, landmarks, _ = base_face()
+    eye = hull_mask(face.shape, landmarks.xy[list(feature_indices()["left_eye"])])
     assert float(weight[eye].mean()) < 0.02  # the sclera, the white balance's reference, is kept
     assert float(weight[skin_tone.base_skin_mask()].min()) > 0.9  # every measured pixel re-toned
 
@@ -231,7 +232,7 @@ def test_haemoglobin_raises_the_erythema_index_on_any_tone() -> None:
     skin = np.full((1, 1, 3), (200, 150, 120), np.uint8)
     ones = np.ones((1, 1), np.float32)
 
-    def ei(rgb: np.ndarray) -> float:  # type: ignore[type-arg]
+    def ei(rgb: NDArray[np.uint8]) -> float:
         r, g, _ = skin_tone.srgb_to_linear(rgb)[0, 0]
         return float(100 * np.log10(r / g))
 
