@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import shlex
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import pytest
@@ -243,25 +244,182 @@ def test_control_characters_in_old_stored_data_are_shown_not_sent(
     assert "\x9b" not in raw and "\\u009b" in raw
 
 
-@pytest.mark.parametrize(
-    ("field", "limit", "command"),
-    [
+def test_text_longer_than_its_column_is_a_field_error(clinic: Cli) -> None:
+    chin = "assessment add P1 --zone chin --scale glogau --score 2"
+    cases = [
         ("model", 128, "devices add {t} --kind pen --needles 1 --depth-min 0.2 --depth-max 3"),
         ("lot", 64, "devices cartridge 'Dermapen 4' --lot {t} --expiry 2099-01-01"),
-        ("rater", 128, "assessment add P1 --zone chin --scale glogau --score 2 --rater {t}"),
-        ("time_point", 64, "assessment add P1 --zone chin --scale glogau --score 2 --rater x "
-         "--time-point {t}"),
-        ("notes", 10_000, "assessment add P1 --zone chin --scale glogau --score 2 --rater x "
-         "--notes {t}"),
-    ],
-    ids=["model", "lot", "rater", "time_point", "notes"],
-)  # fmt: skip
-def test_text_longer_than_its_column_is_a_field_error(
-    clinic: Cli, field: str, limit: int, command: str
-) -> None:
-    def attempt(text: str) -> Any:
-        return clinic(*[a.replace("{t}", text) for a in shlex.split(command)])
+        ("rater", 128, f"{chin} --rater {{t}}"),
+        ("time_point", 64, f"{chin} --rater x --time-point {{t}}"),
+        ("notes", 10_000, f"{chin} --rater x --notes {{t}}"),
+    ]
 
-    message = refused(attempt("y" * (limit + 1)), f"{field}:", f"the {limit} allowed")
-    assert len(message.splitlines()) == 1
-    ok(attempt("y" * limit))
+    def args(command: str, text: str) -> list[str]:
+        return [a.replace("{t}", text) for a in shlex.split(command)]
+
+    _refuse_all(
+        clinic,
+        [
+            (" ".join(shlex.quote(a) for a in args(command, "y" * (limit + 1))),
+             f"{field}: {limit + 1} characters is more than the {limit} allowed")
+            for field, limit, command in cases
+        ],
+    )  # fmt: skip
+    for _field, limit, command in cases:
+        ok(clinic(*args(command, "y" * limit)))
+
+
+# Input bounds on the command line: each refusal is exit 2, one line naming what was typed,
+# and nothing written. One clinic per test, the cases in a loop, to keep the suite quick.
+
+HUGE = str(10**30)
+TOMORROW = date.fromordinal(date.today().toordinal() + 1).isoformat()
+ID_COMMANDS = [
+    "plan show {id}",
+    "session show {id}",
+    "session start {id} --clinician x",
+    "session finish {id}",
+    "session record preparation {id} --cleansed",
+    "session record post-treatment {id} --product x --sterile",
+    "screening acknowledge {id} --clinician x",
+    "aftercare --session {id}",
+    "adverse-event P1 --kind x --severity mild --onset 2026-01-02 --description x "
+    "--reported-by x --session {id}",
+    "devices cartridge {id} --lot L9 --expiry 2099-01-01",
+    "simulate --plan {id}",
+]
+
+
+def _refuse_all(cli: Cli, cases: list[tuple[str, str]]) -> None:
+    """Each command is refused with its fragment in one line, and the audit log is unchanged."""
+    before = _json(cli, "audit", "--limit", "1000")
+    for command, fragment in cases:
+        result = cli(*shlex.split(command))
+        assert result.exit_code == 2, (command, result.output)
+        message = str(result.stderr)
+        assert "Traceback" not in result.output, command
+        assert fragment in message, (command, message)
+        assert "OverflowError" not in message and "ValueError" not in message, command
+        assert len(message.strip().splitlines()) == 1, (command, message)
+    assert _json(cli, "audit", "--limit", "1000") == before
+
+
+def test_ids_out_of_range_are_field_errors(clinic: Cli) -> None:
+    cases = [
+        (command.replace("{id}", key), reason)
+        for command in ID_COMMANDS
+        for key, reason in (
+            (HUGE, "1e+30 is outside the allowed range 1–2147483647"),
+            (str(2**31), "2147483648 is outside the allowed range 1–2147483647"),
+            ("0", "0 is outside the allowed range 1–2147483647"),
+        )
+    ]
+    _refuse_all(clinic, cases)
+    assert "not found" in refused(clinic("plan", "show", str(2**31 - 1)))  # the largest id
+
+
+def test_numbers_are_ascii_digits_and_bounded(clinic: Cli) -> None:
+    quantitative = "assessment add P1 --zone chin --scale goodman_baron_quantitative --score 1"
+    _refuse_all(
+        clinic,
+        [
+            (f"{quantitative} --rater x --count macular=²", "count.macular"),
+            (f"{quantitative} --rater x --count macular=１", "count.macular"),
+            (f"{quantitative} --rater x --count macular={HUGE}", "count.macular"),
+            ("devices cartridge ² --lot L9 --expiry 2099-01-01", "device"),
+            ("analyze nothing.png --grey-box ²,0,10,10", "grey_box"),
+            (
+                f"devices add Pen9 --kind pen --needles {HUGE} --depth-min 0.2 --depth-max 3",
+                "--needles: 1e+30 is outside the allowed range",
+            ),
+            ("session record zone 1 --zone chin --depth １.５ --passes 1 --pattern crosshatch "
+             "--endpoint pinpoint_bleeding --lot L1", "depth"),
+        ],
+    )  # fmt: skip
+    # Typer itself refuses non-ASCII digits for its int and float options (exit 2).
+    for command in (
+        "devices add Pen9 --kind pen --needles １６ --depth-min 0.2 --depth-max 3",
+        "devices add Pen9 --kind pen --needles 16 --depth-min ０.２ --depth-max 3",
+        "patients add P2 --birth-year ²⁰⁰⁰ --fitzpatrick II",
+        "assessment add P1 --zone chin --scale glogau --score ３ --rater x",
+    ):
+        result = clinic(*shlex.split(command))
+        assert result.exit_code == 2 and "Traceback" not in result.output, command
+    ok(clinic(*shlex.split(f"{quantitative} --rater x --count macular=100000")))
+
+
+def test_nan_and_infinity_are_refused(clinic: Cli) -> None:
+    commands = [
+        "devices add Pen9 --kind pen --needles 16 --depth-min {v} --depth-max 3",
+        "assessment add P1 --zone chin --scale glogau --score {v} --rater x",
+        "simulate --device 'Dermapen 4' --depth 1.0 --zone cheek_left --concentration {v} "
+        "--product niacinamide",
+        "session record preparation 1 --cleansed --dwell-minutes {v}",
+    ]
+    _refuse_all(
+        clinic,
+        [
+            (command.replace("{v}", value), "not a finite number")
+            for command in commands
+            for value in ("nan", "inf", "-inf", "1e999", "NaN")
+        ],
+    )
+
+
+def test_a_code_that_looks_like_a_registered_one_is_that_patient(clinic: Cli) -> None:
+    codes = ["P1\n", " P1 ", "Ｐ１", "P1\t"]
+    _refuse_all(
+        clinic,
+        [
+            (f"patients add '{code}' --birth-year 1990 --fitzpatrick II", "'P1' already exists")
+            for code in codes
+        ],
+    )
+    for code in codes:
+        assert _json(clinic, "patients", "show", code)["code"] == "P1"
+
+
+def test_look_alike_codes_are_refused(clinic: Cli) -> None:
+    add = "patients add '{c}' --birth-year 1990 --fitzpatrick II"
+    _refuse_all(
+        clinic,
+        [
+            (add.format(c="p1"), "code: patient code 'p1' is too like the existing 'P1'"),
+            (add.format(c="Р1"), "not a valid patient code"),  # Cyrillic ER
+            (add.format(c="P1\u200b"), "not a valid patient code"),
+            (add.format(c="P 1"), "not a valid patient code"),
+            (add.format(c="P1\x1b[8m"), "not a valid patient code"),
+            (add.format(c="Jane Doe 1980-02-03"), "not a valid patient code"),
+        ],
+    )
+    assert [p["code"] for p in _json(clinic, "patients", "list")] == ["P1"]
+
+
+def test_codes_are_stored_normalised(cli: Cli) -> None:
+    added = _json(cli, "patients", "add", "ＭＮ-０００７\n", "--birth-year", "1990",
+                  "--fitzpatrick", "II")  # fmt: skip
+    assert added["code"] == "MN-0007"
+    assert _json(cli, "patients", "show", "MN-0007")["id"] == added["id"]
+
+
+def test_dates_within_plausible_limits(clinic: Cli) -> None:
+    cartridge = "devices cartridge 'Dermapen 4' --lot L9 --expiry"
+    event = "adverse-event P1 --kind x --severity mild --description x --reported-by x --onset"
+    _refuse_all(
+        clinic,
+        [
+            (f"{cartridge} 1800-01-01", "expiry: 1800-01-01 is before 1900-01-01"),
+            (f"{cartridge} 9999-12-31", "expiry: 9999-12-31 is after 2199-12-31"),
+            (f"{cartridge} ２０９９-01-01", "not a date"),
+            (f"{event} {TOMORROW}", "in the future"),
+            (f"{event} 1850-01-01", "before 1900-01-01"),
+            ("plan create P1 --indication acne_scars --clinician x --first-session 9999-12-31",
+             "first_session: 9999-12-31 is after 2199-12-31"),
+            (f"analyze nothing.png --patient P1 --taken-on {TOMORROW}",
+             f"taken_on: {TOMORROW} is in the future"),
+            ("patients add P2 --birth-year 1850 --fitzpatrick II", "before 1900"),
+            (f"patients add P2 --birth-year {HUGE} --fitzpatrick II", "birth"),
+            ("session record preparation 1 --cleansed --applied-at 1800-01-01T10:00 "
+             "--removed-at 1800-01-01T11:00", "applied_at"),
+        ],
+    )  # fmt: skip
