@@ -27,6 +27,7 @@ from microneedling.analysis.images import write_png
 from microneedling.analysis.landmarks import Landmarks, detect_landmarks
 from microneedling.analysis.zones import ZoneMap, zone_map
 from microneedling.core.errors import ValidationError
+from microneedling.core.files import atomic_output, check_output
 from microneedling.core.zones import FacialZone
 
 BASE_SCALE = 4
@@ -226,9 +227,13 @@ SAMPLE_SERIES: tuple[tuple[str, Plan], ...] = (
 )
 
 
-def write_sample_series(directory: Path) -> list[Path]:
-    """Write the bundled sample photos (baseline, one week after, twelve weeks after)."""
-    return [
-        write_png(make_photo(plan).rgb, directory / f"sample-{name}.png")
-        for name, plan in SAMPLE_SERIES
-    ]
+def write_sample_series(directory: Path, *, force: bool = False) -> list[Path]:
+    """Write the bundled sample photos (baseline, one week after, twelve weeks after), each
+    atomically; files already there are replaced only with ``force``."""
+    targets = [(directory / f"sample-{name}.png", plan) for name, plan in SAMPLE_SERIES]
+    for path, _ in targets:
+        check_output(path, "directory", force=force)
+    for path, plan in targets:
+        with atomic_output(path, "directory", force=force) as out:
+            write_png(make_photo(plan).rgb, out.temp)
+    return [path for path, _ in targets]

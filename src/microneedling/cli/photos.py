@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import io
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ from microneedling.cli.output import (
     warnings,
 )
 from microneedling.core.errors import MicroneedlingError, ValidationError
+from microneedling.core.files import atomic_output, check_output, optional_output, write_text
 from microneedling.core.parsing import check_not_future, parse_date
 
 app = new_app("Photos: write the bundled sample series.")
@@ -90,6 +92,7 @@ def analyze_command(
     taken_on: str | None = typer.Option(None, "--taken-on", help="Date taken, YYYY-MM-DD."),
     grey_box: str | None = typer.Option(None, "--grey-box", help="Grey card: x,y,width,height."),
     mm_per_px: float | None = typer.Option(None, "--mm-per-px", help="Scale from a sticker."),
+    force: bool = typer.Option(False, "--force", help="Replace existing overlay and CSV files."),
 ) -> None:
     """Measure redness, tone, texture, pores, wrinkles and scars per zone of each photo."""
     from microneedling.analysis.images import analysis_ipd_px, check_box, read_photo
@@ -102,6 +105,11 @@ def analyze_command(
     day = check_not_future(parse_date(taken_on, "taken_on"), "taken_on") if taken_on else None
     if mm_per_px is not None and not 0.005 <= mm_per_px <= 2:
         raise ValidationError("mm_per_px", f"{mm_per_px:g} is outside 0.005-2 mm/px")
+    if csv_path is not None:
+        check_output(csv_path, "csv", force=force, suffixes=(".csv",))
+    if overlay is not None:
+        for path in photos:
+            check_output(_overlay_path(overlay, path), "overlay", force=force)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     with Progress(
@@ -135,25 +143,28 @@ def analyze_command(
                 "decode_scale": photo.scale,
                 "options": {"grey_box": box, "mm_per_px": mm_per_px},  # reused by reanalyze
             }
-            if overlay is not None:
-                out = write_overlay(result, overlay / f"{path.stem}-overlay.png")
-                summary["overlay"] = str(out)
-            if patient is not None:
-                st = state(ctx)
-                with st.transaction() as db:
-                    row = photo_service.store_photo(
-                        db,
-                        patient_code=patient,
-                        photo=photo,
-                        view=view,
-                        session_id=session_id,
-                        taken_on=day,
-                    )
-                    summary["stored"] = photo_service.record_analysis(db, row, summary)
+            target = _overlay_path(overlay, path) if overlay is not None else None
+            # the overlay is renamed into place after the record is committed: both or neither
+            with optional_output(target, "overlay", force=force) as out:
+                if out is not None:
+                    write_overlay(result, out.temp)
+                    summary["overlay"] = str(target)
+                if patient is not None:
+                    st = state(ctx)
+                    with st.transaction() as db:
+                        row = photo_service.store_photo(
+                            db,
+                            patient_code=patient,
+                            photo=photo,
+                            view=view,
+                            session_id=session_id,
+                            taken_on=day,
+                        )
+                        summary["stored"] = photo_service.record_analysis(db, row, summary)
             results.append(summary)
             progress.advance(task)
     if csv_path is not None:
-        _write_csv(csv_path, results)
+        _write_csv(csv_path, results, force=force)
     if as_json:
         print_json({"results": results, "errors": failures})
     else:
@@ -167,20 +178,22 @@ def analyze_command(
         raise typer.Exit(2)
 
 
-def _write_csv(path: Path, results: list[dict[str, Any]]) -> None:
+def _overlay_path(folder: Path, photo: Path) -> Path:
+    return folder / f"{photo.stem}-overlay.png"
+
+
+def _write_csv(path: Path, results: list[dict[str, Any]], *, force: bool = False) -> None:
     rows = [
         {"photo": r["photo"], "sha256": r["sha256"], "quality_ok": r["quality"]["ok"]} | z
         for r in results
         for z in r["zones"]
     ]
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="", encoding="utf-8") as handle:
-        if not rows:
-            handle.write("")
-            return
+    handle = io.StringIO(newline="")
+    if rows:
         writer = csv.DictWriter(handle, fieldnames=list(rows[0]))
         writer.writeheader()
         writer.writerows(rows)
+    write_text(path, handle.getvalue(), "csv", force=force)
 
 
 def compare_command(
@@ -196,6 +209,7 @@ def compare_command(
         "--allow-poor-quality",
         help="Judge changes even when a photo fails the capture-quality checks.",
     ),
+    force: bool = typer.Option(False, "--force", help="Replace existing overlay files."),
     as_json: bool = JsonOption,
 ) -> None:
     """Align AFTER onto BEFORE and report each zone's change against its repeatability."""
@@ -204,6 +218,9 @@ def compare_command(
     from microneedling.services import photos as photo_service
 
     photo_service.check_repeats(repeats)
+    target = None if overlay is None else overlay / f"{before.stem}-vs-{after.stem}.png"
+    if target is not None:
+        check_output(target, "overlay", force=force)
     result = photo_service.compare_photos(
         read_photo(before),
         read_photo(after),
@@ -211,9 +228,10 @@ def compare_command(
         allow_poor_quality=allow_poor_quality,
     )
     summary = result.summary()
-    if overlay is not None:
-        target = overlay / f"{before.stem}-vs-{after.stem}.png"
-        summary["overlay"] = str(write_comparison_overlay(result, target))
+    if target is not None:
+        with atomic_output(target, "overlay", force=force) as out:
+            write_comparison_overlay(result, out.temp)
+        summary["overlay"] = str(target)
     if as_json:
         print_json(summary)
         return
@@ -348,10 +366,13 @@ def reanalyze_command(
 
 
 @app.command("sample")
-def sample(directory: Path = typer.Argument(..., help="Where to write the sample photos.")) -> None:
+def sample(
+    directory: Path = typer.Argument(..., help="Where to write the sample photos."),
+    force: bool = typer.Option(False, "--force", help="Replace sample files already there."),
+) -> None:
     """Write the bundled sample series (baseline, week 1, week 12) as PNG files."""
     from microneedling.analysis.synthetic import LICENCE, write_sample_series
 
-    for path in write_sample_series(directory):
+    for path in write_sample_series(directory, force=force):
         message(f"wrote {path}")
     message(f"  base image: {LICENCE}")

@@ -8,6 +8,7 @@ import typer
 
 from microneedling.cli.context import state
 from microneedling.cli.output import JsonOption, fields, message, panel, print_json, table
+from microneedling.core.files import optional_output
 from microneedling.core.parsing import parse_date, utcnow
 from microneedling.protocol.aftercare import aftercare_sheet
 from microneedling.services import adverse_events, export, importer, sessions
@@ -61,17 +62,26 @@ def export_record(
     ctx: typer.Context,
     patient: str = typer.Argument(..., help="Patient code."),
     output: Path | None = typer.Option(None, "--output", "-o", help="Write to this file."),
+    force: bool = typer.Option(False, "--force", help="Replace the --output file if it exists."),
 ) -> None:
-    """Export a patient's whole record as JSON (the export is logged in the audit log)."""
+    """Export a patient's whole record as JSON (the export is logged in the audit log).
+
+    With ``-o`` the file is written (to a temporary name) before the export's audit entry is
+    committed and renamed into place after: both happen, or neither.
+    """
     import json
 
-    with state(ctx).transaction() as db:
+    with (
+        optional_output(output, "output", force=force) as out,  # renamed in after the commit
+        state(ctx).transaction() as db,
+    ):
         document = export.export_patient(db, patient)
-    text = json.dumps(document, indent=2, ensure_ascii=False)
+        text = json.dumps(document, indent=2, ensure_ascii=False)
+        if out is not None:
+            out.write_text(text + "\n")
     if output is None:
         typer.echo(text)
     else:
-        output.write_text(text + "\n", encoding="utf-8")
         message(f"wrote {output}")
 
 

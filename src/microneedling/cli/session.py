@@ -11,6 +11,7 @@ import typer
 from microneedling.cli.context import new_app, state
 from microneedling.cli.output import JsonOption, message, panel, print_json, table, warnings
 from microneedling.core.errors import ValidationError
+from microneedling.core.files import optional_output
 from microneedling.core.parsing import parse_datetime, parse_depth_mm, utcnow
 from microneedling.services import sessions as service
 
@@ -167,14 +168,22 @@ def finish(
     aftercare_out: Path | None = typer.Option(
         None, "--aftercare-out", help="Also write the aftercare sheet to this text file."
     ),
+    force: bool = typer.Option(False, "--force", help="Replace the --aftercare-out file."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Complete the session: schedules the next one and prints the aftercare sheet."""
+    """Complete the session: schedules the next one and prints the aftercare sheet.
+
+    The sheet is written to a temporary file before the session is committed and renamed into
+    place after: the session is completed and the file written, or neither.
+    """
     st = state(ctx)
-    with st.transaction() as db:
+    with (
+        optional_output(aftercare_out, "aftercare_out", force=force) as out,  # after the commit
+        st.transaction() as db,
+    ):
         view = service.finish_session(db, st.knowledge, session_id=session_id)
-    if aftercare_out:
-        aftercare_out.write_text(view["aftercare"] + "\n", encoding="utf-8")
+        if out is not None:
+            out.write_text(view["aftercare"] + "\n")
     if as_json:
         print_json(view)
         return

@@ -143,7 +143,7 @@ def _demo_photos(db: Database, plan: dict[str, Any], actor: str) -> dict[str, An
     from microneedling.analysis.synthetic import write_sample_series
 
     start = date.fromisoformat(plan["sessions"][0]["scheduled_for"])
-    paths = write_sample_series(data_dir() / "demo-photos")
+    paths = write_sample_series(data_dir() / "demo-photos", force=True)  # the demo's own files
     for path, offset in zip(paths, (0, 7, 84), strict=True):
         photo = read_photo(path)
         summary = analyze(photo.rgb, field_name=path.name).summary()
