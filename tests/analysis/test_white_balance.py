@@ -103,7 +103,7 @@ def test_one_tinted_eye_makes_the_eyes_disagree() -> None:
     image_right = rgb01.copy()
     half = np.zeros_like(sclera)
     half[:, int(np.nonzero(sclera)[1].mean()) :] = True  # the image-right eye
-    image_right[sclera & half] *= np.asarray([1.0, 0.92, 0.8], np.float32)  # a yellow-tinted eye
+    image_right[sclera & half] *= np.asarray([0.9, 1.0, 1.08], np.float32)  # a blue-lit eye
     balance = white_balance(image_right, sclera=sclera)
     assert balance.fallback and balance.gains == (1.0, 1.0, 1.0)
     assert "disagree" in balance.reason
@@ -143,3 +143,19 @@ def test_the_analysis_records_the_fallback() -> None:
     assert record["method"] == "none" and record["fallback"] is True
     assert "eye whites (sclera) refused" in record["reason"]
     assert record["gains"] == [1.0, 1.0, 1.0]
+
+
+def test_downcast_eyes_with_little_white_showing_are_refused() -> None:
+    rgb01, sclera, grown = face()
+    r0, r1, c0, c1 = CHEEK
+    skin = np.median(rgb01[r0:r1, c0:c1].reshape(-1, 3), axis=0)
+    count, labels = cv2.connectedComponents(grown.astype(np.uint8))
+    lidded = rgb01.copy()
+    for index in range(1, count):
+        eye = labels == index
+        rows = np.flatnonzero(eye.any(axis=1))
+        lid = eye.copy()
+        lid[rows[0] + int(0.85 * (rows[-1] - rows[0])) :] = False  # lid over the upper 85%
+        lidded[lid] = skin
+    balance = white_balance(lidded, sclera=sclera)
+    assert balance.fallback and "closed or downcast eyes" in balance.reason
