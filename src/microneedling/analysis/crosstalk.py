@@ -9,16 +9,21 @@ planted. A good metric rises with its own feature and stays put under the others
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import numpy as np
+import yaml
 from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import Landmarks, detect_landmarks
 from microneedling.analysis.metrics import derive_all, measure
 from microneedling.analysis.planting import Feature, plant_region
 from microneedling.analysis.prepare import prepare
+from microneedling.analysis.zones import ADULT_IPD_MM
 
 # The metrics in the matrix, and how each is shown (absolute change, or relative for ratios).
 COLUMNS: tuple[str, ...] = (
@@ -56,6 +61,21 @@ class Ladder:
 
     def seed(self, level: int) -> int:
         return self.seeds[level] if self.seeds else level
+
+
+def hand_regions(path: Path, shape: tuple[int, ...]) -> tuple[dict[str, NDArray[np.bool_]], float]:
+    """Rectangles [row0, row1, col0, col1] of a regions file as masks over an enlargement of the
+    annotated image, and the scale from its hand-marked pupils (adult mean distance 63.36 mm)."""
+    spec: dict[str, Any] = yaml.safe_load(path.read_text())
+    enlarge = shape[0] / spec["image_shape"][0]
+    masks = {}
+    for name, region in spec["regions"].items():
+        r0, r1, c0, c1 = (round(v * enlarge) for v in region["rectangle"])
+        mask = np.zeros(shape[:2], dtype=bool)
+        mask[r0:r1, c0:c1] = True
+        masks[name] = mask
+    pupils = np.subtract(spec["pupils"]["left"], spec["pupils"]["right"])
+    return masks, ADULT_IPD_MM / (float(np.hypot(*pupils)) * enlarge)
 
 
 def _f(kind: str, count: int, size: float, contrast: float, extra: float = 0.0) -> Feature:
@@ -166,13 +186,95 @@ def run_ladder(
     region_rows, control_rows = [], []
     for level, features in enumerate(ladder.levels):
         photo = (
-            plant_region(rgb, region, features, mm_per_px, seed=seed + level) if features else None
+            plant_region(rgb, region, features, mm_per_px, seed=seed + ladder.seed(level))
+            if features
+            else None
         )
         prepared = prepare(photo.rgb if photo else rgb, landmarks=marks, mm_per_px=mm_per_px)
         derive_all(prepared)
         region_rows.append(_row(measure(prepared, prepared.region(region))))
         control_rows.append(_row(measure(prepared, prepared.region(control))))
     return Response(ladder, tuple(region_rows), tuple(control_rows))
+
+
+# The criteria, stated before the matrix was last measured (tests and `make bench` use them).
+# Own metric: never falls from one level to the next, and top / bottom at least this
+# ((top + 1) / (bottom + 1) for counts, which may start at 0).
+OWN_MIN_RATIO = {
+    "a_star": 3.0,
+    "pigment_spot_count": 2.0,
+    "pore_count": 8.0,
+    "wrinkle_length_mm_per_cm2": 2.5,
+    "roughness_l": 4.0,
+    "scar_count": 1.8,
+}
+COUNTS = frozenset({"pigment_spot_count", "pore_count", "scar_count"})
+# The ladder each metric belongs to (its own feature); colour metrics share a ladder.
+OWNER = {
+    "a_star": "redness",
+    "erythema_index": "redness",
+    "ita_deg": "pigment",
+    "melanin_index": "pigment",
+    "pigment_spot_count": "pigment",
+    "pore_count": "pores",
+    "wrinkle_length_mm_per_cm2": "wrinkles",
+    "roughness_l": "texture",
+    "scar_count": "scars",
+}
+# Under another ladder a metric moves (any level against the bare photo) at most: colour metrics
+# an absolute amount; detectors a fraction of their own ladder's full response, or a small floor
+# (one spot either way; 1 mm of line per cm2; 0.05 L* of roughness).
+ABSOLUTE = {"a_star": 0.6, "erythema_index": 1.0, "ita_deg": 3.0, "melanin_index": 4.0}
+RELATIVE = {
+    "pigment_spot_count": (0.25, 1.0),
+    "pore_count": (0.15, 2.0),
+    "wrinkle_length_mm_per_cm2": (0.15, 1.0),
+    "roughness_l": (0.25, 0.05),
+    "scar_count": (0.25, 1.0),
+}
+# Physical couplings, not cross-talk: redness raises R and so lowers Dawson's melanin index
+# (MI = 100 log10 1/R); a brown spot changes R/G and so the erythema index.
+COUPLED = frozenset({("redness", "melanin_index"), ("pigment", "erythema_index")})
+
+
+def own_ratio(metric: str, values: Sequence[float]) -> float:
+    if metric in COUNTS:
+        return (values[-1] + 1) / (values[0] + 1)
+    return values[-1] / max(values[0], 1e-6)
+
+
+def limit(metric: str, responses: dict[str, Response]) -> float:
+    """How far ``metric`` may move under a ladder that is not its own."""
+    if metric in ABSOLUTE:
+        return ABSOLUTE[metric]
+    fraction, floor = RELATIVE[metric]
+    own = responses[OWNER[metric]].values(metric)
+    return max(fraction * abs(own[-1] - own[0]), floor)
+
+
+def own_failures(response: Response) -> list[str]:
+    own = response.ladder.own
+    values = response.values(own)
+    out = []
+    if any(b < a for a, b in itertools.pairwise(values)):
+        out.append(f"{own} falls somewhere: {[round(v, 2) for v in values]}")
+    if own_ratio(own, values) < OWN_MIN_RATIO[own]:
+        out.append(f"{own} top/bottom {own_ratio(own, values):.2f} < {OWN_MIN_RATIO[own]}")
+    return out
+
+
+def other_failures(response: Response, responses: dict[str, Response]) -> list[str]:
+    out = []
+    ladder = response.ladder.name
+    for metric, owner in OWNER.items():
+        if owner == ladder or (ladder, metric) in COUPLED:
+            continue
+        values = response.values(metric)
+        change = max(abs(v - values[0]) for v in values)
+        allowed = limit(metric, responses)
+        if not change <= allowed:
+            out.append(f"{metric} moved {change:.2f} > {allowed:.2f}")
+    return out
 
 
 def format_matrix(responses: Sequence[Response]) -> str:
@@ -187,8 +289,23 @@ def format_matrix(responses: Sequence[Response]) -> str:
             mark = "*" if column == response.ladder.own else " "
             cells.append(f"{values[0]:>6.2f}->{values[-1]:>6.2f}{mark}")
         lines.append(f"{response.ladder.name:<10}" + "".join(f"{c:>15}" for c in cells))
-    lines.append("own metric at every level:")
+    lines.append("own metric at every level (min top/bottom ratio):")
     for response in responses:
-        own = ", ".join(f"{v:.2f}" for v in response.values(response.ladder.own))
-        lines.append(f"  {response.ladder.name:<10} {SHORT[response.ladder.own]:<6} {own}")
+        own = response.ladder.own
+        values = ", ".join(f"{v:.2f}" for v in response.values(own))
+        lines.append(
+            f"  {response.ladder.name:<10} {SHORT[own]:<6} {values}   "
+            f"ratio {own_ratio(own, response.values(own)):.2f} (>= {OWN_MIN_RATIO[own]})"
+        )
+    by_name = {r.ladder.name: r for r in responses}
+    if set(by_name) >= set(OWNER.values()):
+        lines.append("others may move (any level vs bare):")
+        lines.append(
+            "  " + ", ".join(f"{SHORT[m]} {limit(m, by_name):.2f}" for m in COLUMNS if m in OWNER)
+        )
+        verdicts = []
+        for response in responses:
+            failed = own_failures(response) + other_failures(response, by_name)
+            verdicts.append(f"  {response.ladder.name:<10} " + ("; ".join(failed) or "pass"))
+        lines += ["verdict:", *verdicts]
     return "\n".join(lines)

@@ -85,8 +85,8 @@ def local_contrast(
     detail: Float, skin: NDArray[np.bool_], mm_per_px: float, *, window_mm: float
 ) -> Float:
     """Robust local SD of a band-passed image: 1.4826 x the median |detail| per square block of
-    ``window_mm`` over the skin, enlarged bilinearly to the image (blocks without skin take the
-    face's value).
+    ``window_mm`` over the skin, enlarged bilinearly to the image (blocks with little skin take
+    the face's value).
 
     The median ignores sparse spots and lines (up to about a third of a block), so it measures
     the texture the features sit in; detectors compare a feature's contrast with it.

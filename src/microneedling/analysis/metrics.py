@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -85,13 +86,27 @@ def texture_band(p: PreparedPhoto) -> NDArray[np.float32]:
     )
 
 
+def inner_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
+    """The skin at least ``skin_edge_mm`` from its edge (hair, brows, eyes, lips, the outline),
+    where band-passes see the edge's step rather than skin."""
+
+    def compute() -> NDArray[np.bool_]:
+        reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
+        size = 2 * int(np.ceil(reach)) + 1
+        kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+        inner = cv2.erode(p.skin.astype(np.uint8), kernel, borderValue=0)
+        return np.asarray(inner > 0)
+
+    return p.cached("inner_skin", compute)
+
+
 def texture_noise(p: PreparedPhoto) -> NDArray[np.float32]:
     """The local texture's robust SD (L*), against which pores, lines and scars must stand out."""
     m = p.settings.metrics
     return p.cached(
         "texture_noise",
         lambda: local_contrast(
-            texture_band(p), p.skin, p.mm_per_px, window_mm=m.contrast_window_mm.value
+            texture_band(p), inner_skin(p), p.mm_per_px, window_mm=m.contrast_window_mm.value
         ),
     )
 
@@ -119,7 +134,7 @@ def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
         "ridges",
         lambda: wrinkles.ridge_map(
             flat_lightness(p),
-            p.skin,
+            inner_skin(p),
             p.mm_per_px,
             sigmas_mm=m.wrinkle_sigmas_mm.values,
             min_contrast=m.wrinkle_min_contrast_l.value,

@@ -50,6 +50,7 @@ class Metrics(_Strict):
     texture_sigma_mm: Value
     texture_coarse_mm: Value
     contrast_window_mm: Value
+    skin_edge_mm: Value
     blob_min_roundness: Value
     pore_radius_mm: Span
     pore_min_contrast_l: Value
