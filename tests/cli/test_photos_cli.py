@@ -139,6 +139,7 @@ def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
     first = json.loads(again.stdout)["results"][0]["stored"]
     trend = json.loads(ok(clinic("trend", "P1", "--json")).stdout)
     assert [p["day"] for p in trend["points"]] == [0, 7, 84]
+    assert [p["white_balance_fallback"] for p in trend["points"]] == [False] * 3  # eyes open
     assert first["photo_id"] == trend["points"][0]["photo_id"]  # stored once, never duplicated
     cheek = [next(z for z in p["zones"] if z["zone"] == "cheek_left") for p in trend["points"]]
     assert cheek[1]["a_star"] > cheek[0]["a_star"] > cheek[2]["a_star"]

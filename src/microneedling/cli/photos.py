@@ -309,7 +309,8 @@ def trend_command(
                     f"{entry['pores_per_cm2']:.1f}",
                     f"{entry['wrinkle_length_mm_per_cm2']:.1f}",
                     "" if predicted is None else f"{predicted:+.0f}%",
-                    "ok" if point["quality_ok"] else "check",
+                    ("ok" if point["quality_ok"] else "check")
+                    + (", colour unbalanced" if point["white_balance_fallback"] else ""),
                 )
             )
         table(

@@ -280,6 +280,8 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
                 "taken_on": photo.taken_on.isoformat(),
                 "day": day,
                 "quality_ok": summary["quality"]["ok"],
+                # colour metrics of a photo whose white balance fell back are not corrected
+                "white_balance_fallback": bool(summary["white_balance"].get("fallback", False)),
                 "model": model_id(summary),
                 "zones": zones,
             }
