@@ -423,3 +423,17 @@ def test_dates_within_plausible_limits(clinic: Cli) -> None:
              "--removed-at 1800-01-01T11:00", "applied_at"),
         ],
     )  # fmt: skip
+
+
+def test_text_that_is_not_utf8_is_refused_before_any_lookup(clinic: Cli) -> None:
+    """Bytes of the command line that are not UTF-8 arrive as lone surrogates, which no
+    database driver can encode; every text parameter refuses them."""
+    _refuse_all(
+        clinic,
+        [
+            ("devices cartridge '\udc80' --lot L9 --expiry 2099-01-01", "DEVICE: not valid text"),
+            ("devices cartridge 'Dermapen 4' --lot '\udcff' --expiry 2099-01-01", "--lot"),
+            ("plan create P1 --indication acne_scars --clinician x --device '\udc80'", "--device"),
+            ("patients show 'P\udc801'", "not valid text"),
+        ],
+    )

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from typer.core import TyperGroup
 
 from microneedling.cli.output import visible
-from microneedling.cli.parsing import guard_numbers
+from microneedling.cli.parsing import guard_parameters
 from microneedling.core.errors import MicroneedlingError
 from microneedling.protocol.knowledge import Knowledge, load_knowledge
 from microneedling.records.database import MIGRATION_URL_ENV, Database, describe, resolve_url
@@ -39,8 +39,8 @@ class ClinicGroup(TyperGroup):
     """Turns every expected error into one clear message and exit code 2, never a traceback."""
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
-        """The subcommand, its numbers bounded (huge ids, NaN and inf refused) before it runs."""
-        return guard_numbers(super().get_command(ctx, cmd_name))
+        """The subcommand, its values bounded (huge ids, NaN, inf, bad text refused) first."""
+        return guard_parameters(super().get_command(ctx, cmd_name))
 
     def invoke(self, ctx: Any) -> Any:
         try:

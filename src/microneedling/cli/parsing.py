@@ -1,9 +1,9 @@
-"""Parsers for repeated ``key=value`` options, and bounds on every number the CLI is given.
+"""Parsers for repeated ``key=value`` options, and bounds on every value the CLI is given.
 
 Typer turns ``--needles 1000000000000000000000000000000`` or ``--concentration inf`` into a
-Python int or float without complaint; ``guard_numbers`` makes every command refuse such values
-with one clear error before the command runs, so that nothing downstream overflows or computes
-with infinity.
+Python int or float without complaint, and passes on text holding lone surrogates (bytes of the
+command line that are not UTF-8), which no database driver can encode. ``guard_parameters``
+makes every command refuse such values with one clear error before the command runs.
 """
 
 from __future__ import annotations
@@ -45,14 +45,18 @@ def param_label(param: Any) -> str:
     return max(opts, key=len) if opts else str(param.name or "value").upper()
 
 
-def check_number(value: Any, label: str, *, is_id: bool = False) -> Any:
-    """Refuse an int beyond 64 bits (an id beyond ``MAX_ID``) and a float that is NaN or inf.
+def check_value(value: Any, label: str, *, is_id: bool = False) -> Any:
+    """Refuse an int beyond 64 bits (an id beyond ``MAX_ID``), a float that is NaN or inf, and
+    text that is not valid Unicode (lone surrogates).
 
     Lists and tuples (repeatable options) are checked item by item; other values pass.
     """
     if isinstance(value, (list, tuple)):
         for item in value:
-            check_number(item, label, is_id=is_id)
+            check_value(item, label, is_id=is_id)
+    elif isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            raise ValidationError(label, "not valid text: it holds bytes that are not UTF-8")
     elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
@@ -64,19 +68,19 @@ def check_number(value: Any, label: str, *, is_id: bool = False) -> Any:
 
 def _bounded(callback: Callable[..., Any] | None, label: str, is_id: bool) -> Callable[..., Any]:
     def check(ctx: Any, param: Any, value: Any) -> Any:
-        check_number(value, label, is_id=is_id)
+        check_value(value, label, is_id=is_id)
         return value if callback is None else callback(ctx, param, value)
 
     setattr(check, _GUARDED, True)
     return check
 
 
-def guard_numbers(command: Any) -> Any:
-    """Make every numeric parameter of ``command`` refuse values out of bounds (idempotent).
+def guard_parameters(command: Any) -> Any:
+    """Make every parameter of ``command`` refuse values out of bounds (idempotent).
 
-    A parameter named ``*_id`` is an id (1 to ``MAX_ID``); any other int must fit 64 bits and
-    any float must be finite. The check runs as the parameter's callback, before the command,
-    and raises ValidationError, which the CLI prints as one line with exit code 2.
+    A parameter named ``*_id`` is an id (1 to ``MAX_ID``); any other int must fit 64 bits, any
+    float must be finite and any text valid Unicode. The check runs as the parameter's callback,
+    before the command, and raises ValidationError, which the CLI prints as one line, exit 2.
     """
     for param in getattr(command, "params", []):
         if getattr(param.callback, _GUARDED, False):
