@@ -230,12 +230,14 @@ def test_control_characters_in_old_stored_data_are_shown_not_sent(
     clinic: Cli, database_url: str, wide: None
 ) -> None:
     """Data stored before the check (or written around it) is escaped when rendered."""
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import text
 
-    engine = create_engine(database_url)
-    with engine.begin() as connection:  # straight to the table, past the bounds check
+    from microneedling.records.database import Database
+
+    database = Database.from_url(database_url)
+    with database.engine.begin() as connection:  # straight to the table, past the bounds check
         connection.execute(text("UPDATE device SET model = :m"), {"m": "pen\x1b[31m\r[/x]\x9b\x07"})
-    engine.dispose()
+    database.dispose()
     listing = _ok(clinic, "devices", "list").stdout
     assert "pen\\x1b[31m\\x0d[/x]\\x9b\\x07" in listing
     document = _json(clinic, "devices", "list")

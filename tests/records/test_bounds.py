@@ -180,7 +180,7 @@ def test_an_update_is_checked_on_the_columns_it_changes(database: Database) -> N
     with database.transaction("tester") as s:
         s.add(_device())
     with database.engine.begin() as connection:  # data stored before the bounds existed
-        connection.execute(text("UPDATE device SET kind = :k"), {"k": "k" * 16 + "\x07"})
+        connection.execute(text("UPDATE device SET kind = :k"), {"k": "k" * 15 + "\x07"})
     with database.transaction("tester") as s:  # an unrelated change still goes through
         device = s.scalars(select(Device)).one()
         device.needle_count = 12
