@@ -105,5 +105,8 @@ def local_contrast(
             counts >= 0.25 * block * block, np.nanmedian(blocks, axis=2), overall
         ).astype(np.float32)
     medians = np.where(np.isfinite(medians), medians, overall).astype(np.float32)
+    # Each block takes the largest of itself and its 8 neighbours: where the texture changes, a
+    # feature must stand out of the rougher side.
+    medians = cv2.dilate(medians, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
     grid = cv2.resize(medians, (cols * block, rows * block), interpolation=cv2.INTER_LINEAR)
     return (1.4826 * grid[:height, :width]).astype(np.float32)

@@ -181,6 +181,9 @@ def zone_lines(
 ) -> Lines:
     """Length per cm2, mean ridge strength and dominant orientation of the lines in ``mask``.
 
+    The orientation is in degrees from the eye line, counter-clockwise as seen in the photo
+    (a line rising to the right is positive), -90 to 90, weighted by length.
+
     Lines were kept or left out over the whole face; a line crossing the zone's edge counts with
     the part of its skeleton inside the zone.
     """
@@ -214,5 +217,6 @@ def zone_lines(
             )
             / 2
         )
-        orientation = float((mean - eye_line_deg + 90) % 180 - 90)
+        # counter-clockwise as seen in the photo (rows grow downwards), from the eye line
+        orientation = float((eye_line_deg - mean + 90) % 180 - 90)
     return Lines(total_mm / area_cm2 if area_cm2 else 0.0, total_mm, depth, orientation)
