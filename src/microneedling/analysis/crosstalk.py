@@ -292,9 +292,9 @@ def format_matrix(responses: Sequence[Response]) -> str:
     lines.append("own metric at every level (min top/bottom ratio):")
     for response in responses:
         own = response.ladder.own
-        values = ", ".join(f"{v:.2f}" for v in response.values(own))
+        shown = ", ".join(f"{v:.2f}" for v in response.values(own))
         lines.append(
-            f"  {response.ladder.name:<10} {SHORT[own]:<6} {values}   "
+            f"  {response.ladder.name:<10} {SHORT[own]:<6} {shown}   "
             f"ratio {own_ratio(own, response.values(own)):.2f} (>= {OWN_MIN_RATIO[own]})"
         )
     by_name = {r.ladder.name: r for r in responses}
