@@ -5,13 +5,16 @@ from __future__ import annotations
 import typer
 
 from microneedling.cli.context import new_app, state
-from microneedling.cli.output import JsonOption, fields, print_json, table
+from microneedling.cli.listing import listing, print_json_rows
+from microneedling.cli.output import JsonOption, fields, message, print_json
 from microneedling.cli.parsing import key_values
 from microneedling.services import erasure
 from microneedling.services import patients as service
+from microneedling.services.paging import Page
 
 app = new_app("Register, list and show patients (pseudonymous codes only).")
 
+LIST_KEYS = ("code", "birth_year", "fitzpatrick", "created_at")
 PATIENT_KEYS = ("id", "code", "birth_year", "fitzpatrick", "history", "created_at")
 
 
@@ -40,18 +43,28 @@ def add(
 
 
 @app.command("list")
-def list_(ctx: typer.Context, as_json: bool = JsonOption) -> None:
-    """List all patients."""
+def list_(
+    ctx: typer.Context,
+    limit: int = typer.Option(100, "--limit", help="Patients per page (1-10,000)."),
+    offset: int = typer.Option(0, "--offset", help="Skip this many patients (by code)."),
+    as_json: bool = JsonOption,
+) -> None:
+    """List patients by code, a page at a time (--limit, --offset); --json prints the page."""
+    page = Page(limit, offset)
     with state(ctx).reading() as db:
-        rows = service.list_patients(db)
+        rows = service.list_patients(db, page, None if as_json else LIST_KEYS)
+        total = None if as_json else service.count_patients(db)
     if as_json:
-        print_json(rows)
+        print_json_rows(rows)
         return
-    table(
-        f"{len(rows)} patients",
+    assert total is not None
+    listing(
+        f"Patients: {page.describe(len(rows), total)}",
         ("code", "birth year", "skin type", "registered"),
         ((r["code"], r["birth_year"], r["fitzpatrick"], r["created_at"][:10]) for r in rows),
     )
+    if page.has_more(len(rows), total):
+        message(f"  next page: --offset {offset + len(rows)}")
 
 
 @app.command("show")

@@ -7,11 +7,13 @@ from pathlib import Path
 import typer
 
 from microneedling.cli.context import state
-from microneedling.cli.output import JsonOption, fields, message, panel, print_json, table
+from microneedling.cli.listing import listing, print_json_rows
+from microneedling.cli.output import JsonOption, fields, message, panel, print_json
 from microneedling.core.files import optional_output
 from microneedling.core.parsing import parse_date, utcnow
 from microneedling.protocol.aftercare import aftercare_sheet
 from microneedling.services import adverse_events, export, importer, sessions
+from microneedling.services.paging import Page
 
 
 def aftercare(
@@ -100,24 +102,35 @@ def import_file(
     )
 
 
+AUDIT_KEYS = ("id", "at", "actor", "action", "entity", "entity_id")
+
+
 def audit(
     ctx: typer.Context,
-    limit: int = typer.Option(20, "--limit", min=1, max=10_000, help="Newest N entries."),
+    limit: int = typer.Option(20, "--limit", help="Newest N entries (1-10,000)."),
+    offset: int = typer.Option(0, "--offset", help="Skip the newest N entries (older pages)."),
     as_json: bool = JsonOption,
 ) -> None:
-    """Show the append-only audit log, newest first."""
+    """Show the append-only audit log, newest first, a page at a time (--limit, --offset)."""
     if ctx.invoked_subcommand is not None:
         return
+    page = Page(limit, offset)
     with state(ctx).reading() as db:
-        rows = export.audit_trail(db, limit=limit)
+        rows = export.audit_trail(
+            db, limit=page.limit, offset=page.offset, fields=None if as_json else AUDIT_KEYS
+        )
+        total = None if as_json else export.count_audit(db)
     if as_json:
-        print_json(rows)
+        print_json_rows(rows)
         return
-    table(
-        "Audit log",
+    assert total is not None
+    listing(
+        f"Audit log, newest first: {page.describe(len(rows), total)}",
         ("id", "at", "actor", "action", "entity", "entity id"),
         (
             (r["id"], r["at"][:19], r["actor"], r["action"], r["entity"], r["entity_id"])
             for r in rows
         ),
     )
+    if page.has_more(len(rows), total):
+        message(f"  older entries: --offset {offset + len(rows)}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import func, select
@@ -13,6 +14,7 @@ from microneedling.core.parsing import check_birth_year, normalize_code, parse_e
 from microneedling.records import models
 from microneedling.records.audit import log_access
 from microneedling.services.lookups import patient_by_code
+from microneedling.services.paging import MAX_LIMIT, Page, column_rows
 from microneedling.services.views import patient_view
 
 
@@ -99,9 +101,24 @@ def existing_codes(session: Session, codes: list[str]) -> set[str]:
     return {given for given, key in folded.items() if key in taken}
 
 
-def list_patients(session: Session) -> list[dict[str, Any]]:
-    patients = session.scalars(select(models.Patient).order_by(models.Patient.code))
-    return [patient_view(p) for p in patients]
+def list_patients(
+    session: Session, page: Page | None = None, fields: Sequence[str] | None = None
+) -> list[dict[str, Any]]:
+    """Patients by code, one ``page`` of them (all without one), with ``fields`` (default: all,
+    as ``patient_view`` gives them), read as plain columns."""
+    order = models.Patient.code  # unique: pages never overlap
+    if page is not None:
+        return column_rows(session, models.Patient, order, page, fields)
+    rows: list[dict[str, Any]] = []
+    while True:  # every patient, a page at a time
+        chunk = column_rows(session, models.Patient, order, Page(MAX_LIMIT, len(rows)), fields)
+        rows += chunk
+        if len(chunk) < MAX_LIMIT:
+            return rows
+
+
+def count_patients(session: Session) -> int:
+    return int(session.scalar(select(func.count()).select_from(models.Patient)) or 0)
 
 
 def show_patient(session: Session, code: str) -> dict[str, Any]:
