@@ -1,8 +1,9 @@
 """Parsers for repeated ``key=value`` options, and bounds on every value the CLI is given.
 
 Typer turns ``--needles 1000000000000000000000000000000`` or ``--concentration inf`` into a
-Python int or float without complaint, and passes on text holding lone surrogates (bytes of the
-command line that are not UTF-8), which no database driver can encode. ``guard_parameters``
+Python int or float without complaint, and passes on text holding control characters or lone
+surrogates (bytes of the command line that are not UTF-8), which a terminal would obey and a
+database driver cannot encode (PostgreSQL refuses NUL even in a lookup). ``guard_parameters``
 makes every command refuse such values with one clear error before the command runs.
 """
 
@@ -13,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from microneedling.core.errors import ValidationError
-from microneedling.core.parsing import MAX_COUNT, MAX_ID, parse_int
+from microneedling.core.parsing import MAX_COUNT, MAX_ID, control_characters, parse_int
 
 # Any whole number an option takes: a signed 64-bit integer (SQLite's INTEGER, NumPy's int64).
 MAX_INT = 2**63 - 1
@@ -47,7 +48,7 @@ def param_label(param: Any) -> str:
 
 def check_value(value: Any, label: str, *, is_id: bool = False) -> Any:
     """Refuse an int beyond 64 bits (an id beyond ``MAX_ID``), a float that is NaN or inf, and
-    text that is not valid Unicode (lone surrogates).
+    text with control characters other than newline and tab, or lone surrogates.
 
     Lists and tuples (repeatable options) are checked item by item; other values pass.
     """
@@ -57,6 +58,10 @@ def check_value(value: Any, label: str, *, is_id: bool = False) -> Any:
     elif isinstance(value, str):
         if any("\ud800" <= ch <= "\udfff" for ch in value):
             raise ValidationError(label, "not valid text: it holds bytes that are not UTF-8")
+        bad = control_characters(value, multiline=True)
+        if bad:
+            shown = ", ".join(sorted({ascii(ch) for ch in bad}))
+            raise ValidationError(label, f"control characters are not allowed in text ({shown})")
     elif isinstance(value, bool):
         pass
     elif isinstance(value, int):
@@ -79,8 +84,10 @@ def guard_parameters(command: Any) -> Any:
     """Make every parameter of ``command`` refuse values out of bounds (idempotent).
 
     A parameter named ``*_id`` is an id (1 to ``MAX_ID``); any other int must fit 64 bits, any
-    float must be finite and any text valid Unicode. The check runs as the parameter's callback,
-    before the command, and raises ValidationError, which the CLI prints as one line, exit 2.
+    float must be finite, and any text valid Unicode without control characters (newline and
+    tab aside: a one-line column refuses them when the value is stored). The check runs as the
+    parameter's callback, before the command, and raises ValidationError, which the CLI prints
+    as one line with exit code 2.
     """
     for param in getattr(command, "params", []):
         if getattr(param.callback, _GUARDED, False):
