@@ -141,3 +141,32 @@ def test_compare_series_and_bad_requests() -> None:
     with pytest.raises(ValidationError) as err:
         simulation.simulate_request(device, simulation.SimulationRequest())
     assert err.value.field == "depth"
+
+
+def test_the_figure_reads_at_a_glance() -> None:
+    """Patient and plan in the title, linear axes, bands, scale bars, no CLI text inside."""
+    import matplotlib.pyplot as plt
+    from matplotlib.collections import PolyCollection
+
+    from microneedling.reports.simulation_plot import simulation_figure
+
+    device = simulation.resolve_device("Dermapen 4")
+    result = simulation.simulate_request(
+        device,
+        simulation.SimulationRequest(depth_mm=0.5, zones=[FacialZone.NOSE], passes=1, sessions=2),
+    )
+    fig = simulation_figure(result, subject="Patient MN-0042 · plan 1, acne scars")
+    try:
+        suptitle = fig.get_suptitle()
+        assert "Patient MN-0042 · plan 1" in suptitle and "Dermapen 4" in suptitle
+        texts = [t.get_text() for ax in fig.axes for t in ax.texts]
+        assert "no topical product" in texts and "10 mm" in texts and "1 mm" in texts
+        assert not any("--" in t for t in texts)
+        for ax in fig.axes:
+            assert ax.get_xscale() == "linear" and ax.get_yscale() == "linear"
+        labels = {ax.get_xlabel() for ax in fig.axes}
+        assert {"days after the last session", "weeks after the first session"} <= labels
+        bands = [c for ax in fig.axes for c in ax.collections if isinstance(c, PolyCollection)]
+        assert len(bands) >= 2  # redness and collagen carry their p5-p95 band
+    finally:
+        plt.close(fig)

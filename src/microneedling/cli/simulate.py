@@ -299,6 +299,7 @@ def simulate(
     )
     the_pattern = parse_enum(Pattern, pattern, "pattern")
     stored = None
+    subject = None
     if plan_id is not None or session_id is not None:
         if plan_id is not None and session_id is not None:
             raise ValidationError("plan", "give --plan or --session, not both")
@@ -321,6 +322,7 @@ def simulate(
                     extra_devices=extra,
                     store=store,
                 )
+                subject = predictions.subject_of(db, plan_id=plan_id)
             else:
                 assert session_id is not None
                 result, stored = predictions.simulate_session(
@@ -331,6 +333,7 @@ def simulate(
                     extra_devices=extra,
                     store=store,
                 )
+                subject = predictions.subject_of(db, session_id=session_id)
     else:
         if device is None:
             raise ValidationError("device", "name a device (--device), or give --plan/--session")
@@ -368,7 +371,7 @@ def simulate(
         from microneedling.reports.simulation_plot import plot_simulation
 
         with atomic_output(plot, "plot", force=force, suffixes=PLOT_SUFFIXES) as out:
-            plot_simulation(result, out.temp)
+            plot_simulation(result, out.temp, subject=subject)
     if as_json:
         print_json(summary | {"stored": stored})
         return

@@ -117,6 +117,18 @@ def simulate_session(
     return result, stored
 
 
+def subject_of(db: Session, *, plan_id: int | None = None, session_id: int | None = None) -> str:
+    """``Patient MN-0042 · plan 1, acne scars`` (or ``· session 2 of plan 1``) for a figure."""
+    if session_id is not None:
+        row = by_id(db, models.TreatmentSession, session_id, "session")
+        plan = row.plan
+        where = f"session {row.number} of plan {plan.id}"
+    else:
+        plan = by_id(db, models.TreatmentPlan, plan_id or 0, "plan")
+        where = f"plan {plan.id}"
+    return f"Patient {plan.patient.code} · {where}, {plan.indication.replace('_', ' ')}"
+
+
 def list_predictions(db: Session, *, plan_id: int | None = None) -> list[dict[str, Any]]:
     query = select(models.Prediction).order_by(models.Prediction.id)
     if plan_id is not None:
