@@ -72,6 +72,8 @@ def render_json_rows(rows: Sequence[dict[str, Any]]) -> str:
     if not rows:
         return "[]"
     text = "[\n  " + ",\n  ".join(_ENCODER.encode(row) for row in rows) + "\n]"
+    if text.isascii():  # nothing to escape (the usual case, checked in C)
+        return text
     return _JSON_RAW.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 

@@ -56,8 +56,9 @@ def column_rows(
         if unknown:
             raise ValueError(f"{model.__name__} has no columns {unknown}")
         keys = list(fields)
+    columns = model.__mapper__.columns
     query = (
-        select(*(getattr(model, key) for key in keys))
+        select(*(columns[key] for key in keys))
         .order_by(order)
         .limit(page.limit)
         .offset(page.offset)
@@ -65,7 +66,8 @@ def column_rows(
     # as ``plain`` does: only a date or time column needs turning into text (JSON columns, read
     # back from JSON, hold none)
     dated = [key for key in keys if _is_date(getattr(model, key))]
-    rows = [dict(zip(keys, row, strict=True)) for row in db.execute(query)]
+    # through the session's connection: plain rows, without the ORM's result machinery
+    rows = [dict(zip(keys, row, strict=True)) for row in db.connection().execute(query)]
     for row in rows:
         for key in dated:
             value = row[key]
