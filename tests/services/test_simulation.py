@@ -170,3 +170,63 @@ def test_the_figure_reads_at_a_glance() -> None:
         assert len(bands) >= 2  # redness and collagen carry their p5-p95 band
     finally:
         plt.close(fig)
+
+
+def test_cli_devices_add_then_simulate_it(cli: Any) -> None:
+    """`devices add MyPen` with its geometry is found by `simulate --device MyPen`; without
+    geometry the error names what is missing, and `devices geometry` completes it."""
+    import json
+
+    added = cli(
+        "devices", "add", "MyPen", "--kind", "pen", "--needles", "24", "--depth-min", "0.25",
+        "--depth-max", "2.0", "--footprint", "7", "--frequency-min", "50", "--frequency-max",
+        "100", "--json",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    assert json.loads(added.stdout)["footprint_mm"] == 7.0
+    run = cli(
+        "simulate", "--device", "MyPen", "--depth", "0.5", "--zone", "nose", "--passes", "1",
+        "--json",
+    )  # fmt: skip
+    assert run.exit_code == 0, run.output
+    assert json.loads(run.stdout)["device"] == "MyPen"
+    bare = cli(
+        "devices", "add", "BarePen", "--kind", "pen", "--needles", "12", "--depth-min", "0.25",
+        "--depth-max", "2.0",
+    )  # fmt: skip
+    assert bare.exit_code == 0, bare.output
+    refused = cli("simulate", "--device", "BarePen", "--depth", "0.5", "--zone", "nose")
+    assert refused.exit_code == 2
+    assert "lacks footprint_mm, frequency_min_hz, frequency_max_hz" in refused.stderr
+    completed = cli(
+        "devices", "geometry", "BarePen", "--footprint", "5", "--frequency-min", "60",
+        "--frequency-max", "110",
+    )  # fmt: skip
+    assert completed.exit_code == 0, completed.output
+    again = cli("simulate", "--device", "BarePen", "--depth", "0.5", "--zone", "nose", "--json")
+    assert again.exit_code == 0, again.output
+    wrong = cli("devices", "geometry", "BarePen", "--rows", "4")
+    assert wrong.exit_code == 2 and "a pen has no rows" in wrong.stderr
+
+
+def test_cli_compare(cli: Any) -> None:
+    import json
+
+    result = cli(
+        "simulate", "--device", "Derma stamp 36", "--depth", "0.5", "--zone", "nose",
+        "--passes", "1", "--compare", "depth=0.25,0.5", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.stdout)
+    assert [s["label"] for s in view["settings"]] == ["depth 0.25 mm", "depth 0.5 mm"]
+    text = cli(
+        "simulate", "--device", "Derma stamp 36", "--depth", "0.5", "--zone", "nose",
+        "--passes", "1", "--setting", "sessions=1", "--setting", "sessions=3,interval=14",
+    )  # fmt: skip
+    assert text.exit_code == 0, text.output
+    words = " ".join(text.stdout.split())
+    assert "Difference from" in words and "not medical advice" in words
+    one = cli("simulate", "--device", "Derma stamp 36", "--depth", "0.5", "--compare", "depth=1")
+    assert one.exit_code == 2 and "two or more settings" in one.stderr
+    bad = cli("simulate", "--device", "Derma stamp 36", "--depth", "0.5", "--compare", "speed=1,2")
+    assert bad.exit_code == 2 and "cannot vary 'speed'" in bad.stderr

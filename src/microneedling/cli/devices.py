@@ -143,7 +143,7 @@ def list_(ctx: typer.Context, as_json: bool = JsonOption) -> None:
         return
     table(
         "Devices",
-        ("id", "model", "kind", "needles", "depth mm", "cartridge lots"),
+        ("id", "model", "kind", "needles", "depth mm", "simulation", "cartridge lots"),
         (
             (
                 d["id"],
@@ -151,6 +151,9 @@ def list_(ctx: typer.Context, as_json: bool = JsonOption) -> None:
                 d["kind"],
                 d["needle_count"],
                 f"{d['depth_min_mm']:g}–{d['depth_max_mm']:g}",
+                "lacks " + ", ".join(d["simulation_missing"])
+                if d["simulation_missing"]
+                else "ready",
                 ", ".join(f"{c['lot']} (exp {c['expiry']})" for c in d["cartridges"]),
             )
             for d in rows

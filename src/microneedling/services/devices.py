@@ -145,7 +145,8 @@ def device_by_model_or_id(session: Session, key: str) -> models.Device:
 
 def list_devices(session: Session) -> list[dict[str, Any]]:
     return [
-        device_view(d) for d in session.scalars(select(models.Device).order_by(models.Device.id))
+        device_view(d) | {"simulation_missing": missing_geometry(d)}
+        for d in session.scalars(select(models.Device).order_by(models.Device.id))
     ]
 
 

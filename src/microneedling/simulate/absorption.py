@@ -14,7 +14,8 @@ that report enhancement ratios) only when asked for.
 
 The interval (p5, p50, p95 of the cumulative uptake) propagates the ranges of the uncertain
 parameters (``simulation.yaml``: Potts-Guy error, channel closure time, applied film, channel width
-and penetration depth) by a seeded Latin hypercube, each parameter uniform over its range.
+and penetration depth) by a seeded Latin hypercube (:mod:`microneedling.simulate.uncertainty`),
+each parameter uniform over its range.
 """
 
 from __future__ import annotations
@@ -25,11 +26,11 @@ from functools import cache
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import BaseModel, ConfigDict, Field
-from scipy.stats import qmc
 
 from microneedling.core.anatomy import papillary_dermis
 from microneedling.core.data import read_data
 from microneedling.core.errors import NotFoundError, ValidationError
+from microneedling.simulate import uncertainty
 from microneedling.simulate.constants import constant, constants
 
 BOLTZMANN_J_K = 1.380649e-23
@@ -213,15 +214,6 @@ def _cumulative(
     return finite
 
 
-def latin_hypercube(ranges: list[tuple[float, float]], n: int, seed: int) -> NDArray[np.float64]:
-    """``n`` seeded Latin-hypercube samples, one column per ``(low, high)`` range (uniform)."""
-    unit = qmc.LatinHypercube(d=len(ranges), seed=seed).random(n)
-    low = np.array([r[0] for r in ranges])
-    high = np.array([r[1] for r in ranges])
-    scaled: NDArray[np.float64] = low + unit * (high - low)
-    return scaled
-
-
 def absorption_course(
     product: Topical,
     concentration_mg_ml: float,
@@ -263,8 +255,8 @@ def absorption_course(
         if interval_samples is None
         else interval_samples
     )
-    if not 0 <= n_interval <= 10_000:
-        raise ValidationError("interval_samples", f"{n_interval} is outside 0–10000")
+    if not (n_interval == 0 or 2 <= n_interval <= 10_000):
+        raise ValidationError("interval_samples", f"{n_interval} is not 0 or 2–10000")
     c0 = concentration_mg_ml * 1000.0  # ug/cm3
     kp = potts_guy_kp_cm_h(product.mw, product.log_kow)
     tau = closure_tau_h(occluded)
@@ -392,26 +384,24 @@ def _sample_curves(
     """Cumulative uptake (n, T) over a Latin hypercube of the parameter ranges."""
     table = constants()
     tau_key = "closure_tau_occluded_h" if occluded else "closure_tau_open_h"
-    ranges = [table["potts_guy_log_kp_error"].range, table[tau_key].range]
+    ranges = {"log_kp_error": table["potts_guy_log_kp_error"].range, "tau_h": table[tau_key].range}
     finite_default = film_cm is not None and given_volume is None
     if finite_default:
-        ranges.append(table["applied_volume_ul_cm2"].range)
+        ranges["film_ul_cm2"] = table["applied_volume_ul_cm2"].range
     has_channels = channels is not None and channels.area_fraction > 0
     if channels is not None and has_channels:
-        ranges.append(channels.area_fraction_range or (channels.area_fraction,) * 2)
-        ranges.append(channels.path_length_range_mm or (channels.path_length_mm,) * 2)
-    draws = latin_hypercube(ranges, n, seed)
-    kp = potts_guy_kp_cm_h(product.mw, product.log_kow) * 10.0 ** draws[:, 0]
-    tau = draws[:, 1]
-    column = 2
+        ranges["area_fraction"] = channels.area_fraction_range or (channels.area_fraction,) * 2
+        ranges["path_mm"] = channels.path_length_range_mm or (channels.path_length_mm,) * 2
+    draws = {k: v.reshape(-1) for k, v in uncertainty.latin_hypercube(ranges, n, seed=seed).items()}
+    kp = potts_guy_kp_cm_h(product.mw, product.log_kow) * 10.0 ** draws["log_kp_error"]
+    tau = draws["tau_h"]
     film: Array | None = None if film_cm is None else np.full(n, film_cm)
     if finite_default:
-        film = draws[:, column] * 1e-3
-        column += 1
+        film = draws["film_ul_cm2"] * 1e-3
     p_channel = np.zeros(n)
     if has_channels:
-        fraction, path_mm = draws[:, column], draws[:, column + 1]
-        p_channel = fraction * aqueous_diffusivity_cm2_h(product.mw) / (path_mm / 10.0)
+        diffusivity = aqueous_diffusivity_cm2_h(product.mw)
+        p_channel = draws["area_fraction"] * diffusivity / (draws["path_mm"] / 10.0)
     return _cumulative(
         t,
         c0,
