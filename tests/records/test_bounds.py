@@ -19,6 +19,8 @@ from microneedling.records.models import (
     Cartridge,
     Device,
     Patient,
+    Photo,
+    PhotoAnalysisRecord,
 )
 
 STRING_COLUMNS = [
@@ -202,3 +204,18 @@ def test_the_acting_user_fits_the_audit_log(database: Database, actor: str) -> N
         s.add(_device())
     with database.reading() as s:
         assert s.scalars(select(AuditEntry.actor)).one() == "[/x] Dr. Ærø"
+
+
+def test_numpy_numbers_are_numbers() -> None:
+    """Measurements arrive as NumPy scalars; they are checked like Python numbers."""
+    import numpy as np
+
+    check_column(_column(Photo, "width"), np.int64(640))
+    check_column(_column(PhotoAnalysisRecord, "quality_ok"), np.bool_(True))
+    check_column(_column(Device, "depth_max_mm"), np.float32(1.5))
+    with pytest.raises(ValidationError, match="outside the allowed range"):
+        check_column(_column(Photo, "width"), np.int64(2**40))
+    with pytest.raises(ValidationError, match="not a finite number"):
+        check_column(_column(Device, "depth_max_mm"), np.float64("nan"))
+    with pytest.raises(ValidationError, match="not true or false"):
+        check_column(_column(PhotoAnalysisRecord, "quality_ok"), "yes")

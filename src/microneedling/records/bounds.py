@@ -8,7 +8,8 @@ or changed column value is checked against its column and a ``ValidationError`` 
 - ``Text``: at most ``TEXT_MAX_CHARS`` characters; newlines and tabs allowed, other control
   characters not;
 - ``Integer``: a whole number (not ``True``) within a signed 32-bit range, as PostgreSQL's
-  INTEGER holds (SQLite would fail on more than 64 bits with an OverflowError);
+  INTEGER holds (SQLite would fail on more than 64 bits with an OverflowError); ``BigInteger``
+  within 64 bits;
 - ``Float``: a finite number (not ``True``, NaN or infinity);
 - ``Date``/``DateTime``: from 1900 to 2199;
 - ``JSON``: nested at most ``JSON_MAX_DEPTH`` deep, every string (key or value) checked like a
@@ -23,10 +24,23 @@ data stored before this check existed.
 from __future__ import annotations
 
 import math
+import numbers
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Column, Date, DateTime, Float, Integer, String, event, inspect
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    String,
+    event,
+    inspect,
+)
 from sqlalchemy.orm import Session, UOWTransaction, sessionmaker
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
@@ -56,17 +70,17 @@ def check_string(value: Any, field: str, length: int | None) -> None:
 
 
 def check_whole(value: Any, field: str, bounds: tuple[int, int]) -> None:
-    """A whole number (``True`` is not one) within ``bounds``."""
-    if isinstance(value, bool) or not isinstance(value, int):
+    """A whole number (``True`` is not one; a NumPy integer is) within ``bounds``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
         raise ValidationError(field, f"{value!r} is not a whole number")
     low, high = bounds
-    if not low <= value <= high:
-        raise ValidationError(field, f"{value:.3g} is outside the allowed range {low}–{high}")
+    if not low <= int(value) <= high:
+        raise ValidationError(field, f"{int(value):.3g} is outside the allowed range {low}–{high}")
 
 
 def check_number(value: Any, field: str) -> None:
     """A finite number; ``True``, NaN and infinity mean nothing as a score or a depth."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
         raise ValidationError(field, f"{value!r} is not a number")
     if not math.isfinite(value):
         raise ValidationError(field, f"{value!r} is not a finite number")
@@ -100,10 +114,10 @@ def check_column(column: Column[Any], value: Any) -> None:
     if isinstance(kind, String):  # Text is a String without a length
         check_string(value, field, kind.length)
     elif isinstance(kind, Boolean):
-        if not isinstance(value, bool):
+        if isinstance(value, str) or value not in (True, False):  # NumPy's bool_ too
             raise ValidationError(field, f"{value!r} is not true or false")
     elif isinstance(kind, Integer):
-        check_whole(value, field, INT32)
+        check_whole(value, field, INT64 if isinstance(kind, BigInteger) else INT32)
     elif isinstance(kind, Float):
         check_number(value, field)
     elif isinstance(kind, (Date, DateTime)):
