@@ -18,7 +18,6 @@ CIE 15:2004 Colorimetry, 3rd ed. (CIELAB lightness).
 
 from __future__ import annotations
 
-import warnings
 from typing import Any
 
 import cv2
@@ -81,32 +80,27 @@ def robust_sigma(values: NDArray[np.floating[Any]]) -> float:
     return 1.4826 * float(np.median(np.abs(values - median)))
 
 
+CODES_PER_L = 16.0  # |detail| quantised to 1/16 L* (up to 16 L*) for the 8-bit median filter
+
+
 def local_contrast(
     detail: Float, skin: NDArray[np.bool_], mm_per_px: float, *, window_mm: float
 ) -> Float:
-    """Robust local SD of a band-passed image: 1.4826 x the median |detail| per square block of
-    ``window_mm`` over the skin, enlarged bilinearly to the image (blocks with little skin take
-    the face's value).
+    """Robust local SD of a band-passed image: 1.4826 x the sliding median of |detail| over a
+    square window of ``window_mm`` (off the skin, |detail| takes the skin's median), then the
+    largest such value within half a window, so where the texture changes a feature must stand
+    out of the rougher side.
 
-    The median ignores sparse spots and lines (up to about a third of a block), so it measures
-    the texture the features sit in; detectors compare a feature's contrast with it.
+    The median ignores spots and lines covering up to about half the window, so it measures the
+    texture the features sit in; detectors compare a feature's contrast with it. Sliding (not
+    block) windows keep it the same when the face moves by a few pixels.
     """
-    height, width = detail.shape
-    block = max(round(window_mm / mm_per_px), 4)
-    rows, cols = -(-height // block), -(-width // block)
-    values = np.full((rows * block, cols * block), np.nan, dtype=np.float32)
-    values[:height, :width] = np.where(skin, np.abs(detail), np.nan)
-    blocks = values.reshape(rows, block, cols, block).transpose(0, 2, 1, 3).reshape(rows, cols, -1)
-    counts = np.isfinite(blocks).sum(axis=2)
-    overall = float(np.median(np.abs(detail[skin]))) if skin.any() else 0.0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # blocks off the skin are all NaN
-        medians = np.where(
-            counts >= 0.25 * block * block, np.nanmedian(blocks, axis=2), overall
-        ).astype(np.float32)
-    medians = np.where(np.isfinite(medians), medians, overall).astype(np.float32)
-    # Each block takes the largest of itself and its 8 neighbours: where the texture changes, a
-    # feature must stand out of the rougher side.
-    medians = cv2.dilate(medians, np.ones((3, 3), np.uint8), borderType=cv2.BORDER_REPLICATE)
-    grid = cv2.resize(medians, (cols * block, rows * block), interpolation=cv2.INTER_LINEAR)
-    return (1.4826 * grid[:height, :width]).astype(np.float32)
+    magnitude = np.abs(detail)
+    typical = float(np.median(magnitude[skin])) if skin.any() else 0.0
+    magnitude = np.where(skin, magnitude, typical)
+    codes = np.clip(magnitude * CODES_PER_L + 0.5, 0, 255).astype(np.uint8)
+    size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
+    median = cv2.medianBlur(codes, size).astype(np.float32) / CODES_PER_L
+    reach = size
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
+    return (1.4826 * cv2.dilate(median, kernel, borderType=cv2.BORDER_REPLICATE)).astype(np.float32)
