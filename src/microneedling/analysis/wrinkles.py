@@ -29,7 +29,7 @@ from skimage.measure import label, regionprops
 from skimage.morphology import skeletonize
 
 from microneedling.analysis.illumination import robust_sigma
-from microneedling.analysis.pores import eigenvalues, hessian
+from microneedling.analysis.pores import eigenvalues
 
 RIDGE_MM_PER_PX = 0.2
 LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
@@ -103,11 +103,13 @@ def dark_ridge_response(
     """
     response = np.zeros(image.shape, dtype=np.float32)
     for sigma in sigmas:
-        drr, dcc, drc = hessian(image, sigma)
+        smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
+        drr = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3) / 4.0  # 3x3 Sobel kernels: factor 4
+        dcc = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3) / 4.0
+        drc = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3) / 4.0
         large, small = eigenvalues(drr, dcc, drc)
         positive = np.maximum(large, 1e-6)
         ratio = np.abs(small) / positive
-        smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
         gradient = (
             np.hypot(
                 cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3),
