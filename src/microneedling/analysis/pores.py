@@ -123,7 +123,8 @@ def hessian_at(
     drc = (
         padded[r + 1, c + 1] - padded[r + 1, c - 1] - padded[r - 1, c + 1] + padded[r - 1, c - 1]
     ) / 4
-    return drr, dcc, drc
+    f32 = np.float32
+    return drr.astype(f32), dcc.astype(f32), drc.astype(f32)
 
 
 def dark_blobs(
