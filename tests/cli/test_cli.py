@@ -74,7 +74,8 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
     assert "cheek_left" in created.stdout and "not medical advice" in created.stdout
     plan = json.loads(ok(clinic("plan", "show", "1", "--json")).stdout)
     depths = {z["zone"]: z["depth_mm"] for z in plan["zones"]}
-    assert depths == {"cheek_left": pytest.approx(1.65), "cheek_right": pytest.approx(1.3)}
+    # the cheek zone includes the cheekbone: 1.0 mm at most (drpen_chart)
+    assert depths == {"cheek_left": pytest.approx(1.0), "cheek_right": pytest.approx(1.0)}
 
     session = json.loads(
         ok(clinic("session", "start", "1", "--clinician", "Dr A", "--json")).stdout
@@ -87,7 +88,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
             "--pattern", "crosshatch", "--endpoint", "pinpoint_bleeding", "--lot", "L1",
         )  # fmt: skip
 
-    refused(record_zone("cheek_left", "1.6"), "phase 'preparation'")
+    refused(record_zone("cheek_left", "1.0"), "phase 'preparation'")
     ok(
         clinic(
             "session",
@@ -103,7 +104,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
             "cheeks",
         )
     )
-    ok(record_zone("cheek_left", "1.6 mm"))
+    ok(record_zone("cheek_left", "1.0 mm"))
     refused(record_zone("cheek_right", "9"), "depth: 9 mm is outside the allowed range")
     ok(clinic("session", "record", "post-treatment", sid, "--product", "HA serum", "--sterile"))
     sheet = tmp_path / "aftercare.txt"

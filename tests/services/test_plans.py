@@ -77,8 +77,10 @@ def test_plan_explains_per_zone_depths(
     plan = make_plan(database, knowledge, first_session=None)
     zones = {z["zone"]: z for z in plan["zones"]}
     assert set(zones) == {"cheek_left", "cheek_right"}  # the assessed zones
-    assert zones["cheek_left"]["depth_mm"] == 2.0  # grade 4 of 4
-    assert zones["cheek_right"]["depth_mm"] == pytest.approx(1.3)  # grade 2: 1 + 1/3
+    # the cheek zone includes the cheekbone: 1.0 mm at most (drpen_chart), whatever the grade
+    assert zones["cheek_left"]["depth_mm"] == 1.0  # grade 4 of 4
+    assert zones["cheek_right"]["depth_mm"] == pytest.approx(1.0)  # grade 2
+    assert "1 mm nominal → about 0.20 mm effective" in zones["cheek_left"]["rationale"]
     assert "Goodman-Baron" in zones["cheek_left"]["rationale"]
     assert any("not medical advice" in line for line in plan["rationale"])
     assert [s["number"] for s in plan["sessions"]] == [1]

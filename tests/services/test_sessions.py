@@ -42,7 +42,7 @@ def prepare(database: Database, knowledge: Knowledge, session_id: int, minutes: 
 def treat(database: Database, session_id: int, **kwargs: Any) -> Any:
     args = {
         "zone": "cheek_left",
-        "depth_mm": 1.8,
+        "depth_mm": 1.0,
         "passes": 3,
         "pattern": "crosshatch",
         "endpoint": "pinpoint_bleeding",
@@ -68,7 +68,7 @@ def test_whole_session(database: Database, knowledge: Knowledge, plan: dict[str,
     session_id = start(database, knowledge, plan["id"])
     assert prepare(database, knowledge, session_id)["warnings"] == []
     treat(database, session_id)
-    treat(database, session_id, zone="cheek_right", depth_mm=1.3)
+    treat(database, session_id, zone="cheek_right", depth_mm=1.0)
     post(database, session_id)
     done = finish(database, knowledge, session_id)
     assert done["phase"] == "completed"
