@@ -98,3 +98,28 @@ def test_scale_severity_direction(knowledge: Knowledge) -> None:
     assert gb.severity(4) == 1.0
     with pytest.raises(ValidationError, match="unknown scale 'vas'"):
         knowledge.scale("vas")
+
+
+def test_figures_corrected_against_their_sources(knowledge: Knowledge) -> None:
+    """Issue 9's "Sources checked": each correction stays made."""
+    from microneedling.core.anatomy import papillary_dermis
+    from microneedling.simulate.devices import find_device
+
+    neck = knowledge.zones[FacialZone.NECK].dermis_um
+    assert (neck.value, neck.source) == (985, "bmc2022")  # Meng 2022: 0.98 / 0.99 mm
+    papillary = papillary_dermis()
+    assert (papillary.low, papillary.high, papillary.source) == (300, 400, "sorrell_caplan2004")
+    for cheek in (FacialZone.CHEEK_LEFT, FacialZone.CHEEK_RIGHT):
+        assert knowledge.zones[cheek].max_depth_mm.value == 1.0  # the cheekbone, drpen_chart
+    isotretinoin = next(c for c in knowledge.contraindications if c.code == "isotretinoin")
+    assert isotretinoin.source == "clinic_policy"
+    assert "graham2016" not in knowledge.sources and "graham2016" not in knowledge.cited_sources()
+    for schedule in knowledge.schedules.values():
+        assert schedule.interval_days.source in ("ablon2018", "eldomyati2015", "estimate")
+    lmx4 = knowledge.anaesthetic("lmx4")
+    assert lmx4 is not None and lmx4.dwell_max == 60 and "estimate" not in lmx4.note
+    skinpen = find_device("SkinPen Precision")
+    assert skinpen.frequency_hz.min == skinpen.frequency_hz.max == 117  # type: ignore[union-attr]
+    assert "systematic review" in knowledge.sources["friedmann2024"]
+    assert "100[log10(1/G) - log10(1/R)]" in knowledge.sources["dawson1980"]
+    assert "Meng Y" in knowledge.sources["bmc2022"]
