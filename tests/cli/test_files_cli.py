@@ -175,3 +175,22 @@ def test_sample_photos_are_not_written_over_without_force(cli: Cli, tmp_path: Pa
     ok(cli("photos", "sample", str(tmp_path), "--force"))
     assert (tmp_path / "sample-week-12.png").read_bytes()[:4] == b"\x89PNG"
     assert sorted(p.name for p in tmp_path.iterdir()) == names
+
+
+def test_analyze_and_compare_refuse_existing_outputs_before_any_work(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """The targets are checked first: nothing is measured (the photos need not even exist)."""
+    photo = tmp_path / "missing.png"
+    taken = tmp_path / "metrics.csv"
+    taken.write_text("the user's table")
+    refused(cli("analyze", str(photo), "--csv", str(taken)), "csv", "exists")
+    refused(cli("analyze", str(photo), "--csv", str(tmp_path / "m.txt")), "must end in .csv")
+    overlays = tmp_path / "overlays"
+    overlays.mkdir()
+    (overlays / "missing-overlay.png").write_bytes(b"mine")
+    refused(cli("analyze", str(photo), "--overlay", str(overlays)), "overlay", "exists")
+    (overlays / "missing-vs-missing.png").write_bytes(b"mine")
+    refused(cli("compare", str(photo), str(photo), "--overlay", str(overlays)), "exists")
+    assert taken.read_text() == "the user's table"
+    assert (overlays / "missing-overlay.png").read_bytes() == b"mine"
