@@ -102,5 +102,5 @@ def local_contrast(
     size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
     median = cv2.medianBlur(codes, size).astype(np.float32) / CODES_PER_L
     reach = size
-    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
+    kernel = np.ones((reach, reach), np.uint8)  # a square: separable, fast at any size
     return (1.4826 * cv2.dilate(median, kernel, borderType=cv2.BORDER_REPLICATE)).astype(np.float32)

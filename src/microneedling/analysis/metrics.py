@@ -222,13 +222,20 @@ def derive_all(p: PreparedPhoto) -> None:
             derive(p)
 
 
+def box(mask: Mask) -> tuple[slice, slice]:
+    """The rows and columns spanned by ``mask`` (zone metrics read only that part of a map)."""
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    return slice(y, y + h), slice(x, x + w)
+
+
 # ---- the metrics --------------------------------------------------------------------------
 
 
 @register("redness")
 def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
     """Mean a*, erythema index (Dawson 1980) and red area fraction."""
-    red = erythema.redness(p.lab, p.reflectance, mask, red_threshold(p))
+    b = box(mask)
+    red = erythema.redness(p.lab[b], p.reflectance[b], mask[b], red_threshold(p))
     return {
         "a_star": red.a_star,
         "erythema_index": red.erythema_index,
@@ -239,7 +246,8 @@ def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
 @register("tone")
 def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
     """ITA° (Chardon 1991) and melanin index (Dawson 1980), with their spreads."""
-    pigment = tone.tone(p.lab, p.reflectance, mask)
+    b = box(mask)
+    pigment = tone.tone(p.lab[b], p.reflectance[b], mask[b])
     return {
         "ita_deg": pigment.ita_deg,
         "ita_spread_deg": pigment.ita_spread_deg,
@@ -251,7 +259,8 @@ def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
 @register("texture")
 def texture_row(p: PreparedPhoto, mask: Mask) -> Row:
     """Robust SD of the microrelief band of the flat-fielded L*."""
-    return {"roughness_l": texture.roughness(texture_band(p), mask)}
+    b = box(mask)
+    return {"roughness_l": texture.roughness(texture_band(p)[b], mask[b])}
 
 
 @register("pores")

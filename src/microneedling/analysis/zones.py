@@ -71,13 +71,24 @@ class ZoneMap:
 def hull_mask(
     shape: tuple[int, ...], pts: NDArray[np.float64], dilate_px: int = 0
 ) -> NDArray[np.bool_]:
-    mask = np.zeros(shape[:2], dtype=np.uint8)
+    """The convex hull of ``pts`` (x, y) filled, grown by ``dilate_px`` (a distance, in time
+    independent of it); the distance transform runs on the hull's box only."""
+    height, width = shape[:2]
+    mask = np.zeros((height, width), dtype=bool)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
-    cv2.fillConvexPoly(mask, hull, 1)
-    if dilate_px > 0:  # grow by a distance, in time independent of the distance
-        distance = cv2.distanceTransform(1 - mask, cv2.DIST_L2, 3)
-        return np.asarray(distance <= dilate_px)
-    return mask.astype(bool)
+    x, y, w, h = cv2.boundingRect(hull)
+    x0, y0 = max(x - dilate_px - 1, 0), max(y - dilate_px - 1, 0)
+    x1, y1 = min(x + w + dilate_px + 1, width), min(y + h + dilate_px + 1, height)
+    if x1 <= x0 or y1 <= y0:
+        return mask
+    box = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
+    cv2.fillConvexPoly(box, hull - np.array([x0, y0], dtype=np.int32), 1)
+    if dilate_px > 0:
+        distance = cv2.distanceTransform(1 - box, cv2.DIST_L2, 3)
+        mask[y0:y1, x0:x1] = distance <= dilate_px
+    else:
+        mask[y0:y1, x0:x1] = box > 0
+    return mask
 
 
 def image_scale(landmarks: Landmarks, given_mm_per_px: float | None = None) -> tuple[float, str]:
@@ -118,9 +129,10 @@ def zone_map(
     def uv(p: NDArray[np.float64]) -> NDArray[np.float64]:
         return (p - centre) @ np.column_stack([u_axis, v_axis]) / d
 
-    gy, gx = np.mgrid[0 : shape[0], 0 : shape[1]].astype(np.float32)
-    u = ((gx - centre[0]) * u_axis[0] + (gy - centre[1]) * u_axis[1]) / d
-    v = ((gx - centre[0]) * v_axis[0] + (gy - centre[1]) * v_axis[1]) / d
+    gy = np.arange(shape[0], dtype=np.float32)[:, None] - np.float32(centre[1])
+    gx = np.arange(shape[1], dtype=np.float32)[None, :] - np.float32(centre[0])
+    u = (gx * np.float32(u_axis[0] / d) + gy * np.float32(u_axis[1] / d)).astype(np.float32)
+    v = (gx * np.float32(v_axis[0] / d) + gy * np.float32(v_axis[1] / d)).astype(np.float32)
 
     face = hull_mask(shape, local[list(idx["oval"])])
     pad = max(int(0.04 * d), 1)
@@ -139,7 +151,9 @@ def zone_map(
         mid_face = skin & (v > 0.3) & (v < 0.9)
         if mid_face.any():  # hair over the forehead differs in colour from mid-face skin
             reference = np.median(crop[mid_face], axis=0)
-            hairline = np.linalg.norm(crop - reference, axis=-1) > HAIR_DELTA_E
+            above = np.nonzero(skin & (v < 0.0))  # hair only matters above the eyes
+            distance = np.linalg.norm(crop[above] - reference, axis=-1)
+            hairline[above] = distance > HAIR_DELTA_E
 
     brows = uv(local[list(idx["brows"])])
     brow_top, brow_bottom = brows[:, 1].min(), brows[:, 1].max()
