@@ -81,6 +81,14 @@ def _day(value: float | None, none: str = "—") -> str:
     return none if value is None else f"day {value:.0f}"
 
 
+def _uptake_cell(view: dict[str, Any]) -> str:
+    text = f"{view['cumulative_ug_cm2']:,.2f}"
+    band = view.get("cumulative_ug_cm2_interval")
+    if band:
+        text += f" ({band['p5']:,.3g}–{band['p95']:,.3g})"
+    return text
+
+
 def render(summary: dict[str, Any]) -> None:
     schedule = summary["schedule"]
     zones = summary["zones"]
@@ -120,14 +128,21 @@ def render(summary: dict[str, Any]) -> None:
     )
     if summary["product"]:
         p = summary["product"]
+        first = summary["zones"][0]["absorption"]
+        dose = (
+            "infinite dose"
+            if first.get("applied_ug_cm2") is None
+            else f"{first['applied_volume_ul_cm2']:g} µL/cm² film, "
+            f"{first['applied_ug_cm2']:,.1f} µg/cm² applied"
+        )
         table(
-            f"Absorption of {p['name']} ({p['concentration_mg_ml']:g} mg/mL, "
+            f"Absorption of {p['name']} ({p['concentration_mg_ml']:g} mg/mL, {dose}, "
             f"{'occluded' if p['occluded'] else 'not occluded'}) over {p['hours']:g} h",
-            ("zone", "µg/cm²", "intact µg/cm²", "ratio", "closure τ h"),
+            ("zone", "µg/cm² (p5–p95)", "intact µg/cm²", "ratio", "closure τ h"),
             (
                 (
                     z["zone"],
-                    f"{z['absorption']['cumulative_ug_cm2']:,.2f}",
+                    _uptake_cell(z["absorption"]),
                     f"{z['absorption']['intact_cumulative_ug_cm2']:.3g}",
                     "∞"
                     if z["absorption"]["enhancement_ratio"] is None
