@@ -25,7 +25,6 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 from numpy.typing import NDArray
-from skimage.measure import label, regionprops
 from skimage.morphology import skeletonize
 
 from microneedling.analysis.illumination import robust_sigma
@@ -190,26 +189,33 @@ def zone_lines(
     the part of its skeleton inside the zone.
     """
     area_cm2 = mask.sum() * mm_per_px**2 / 100.0
-    rows, cols = np.nonzero(mask)
-    if rows.size == 0:
+    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+    if w == 0 or h == 0:
         return Lines(0.0, 0.0, 0.0, None)
-    box = (slice(rows.min(), rows.max() + 1), slice(cols.min(), cols.max() + 1))
+    box = (slice(y, y + h), slice(x, x + w))
     skeleton = ridges.skeleton[box] & mask[box]
     if not skeleton.any():
         return Lines(0.0, 0.0, 0.0, None)
-    pieces = label(skeleton, connectivity=2)
-    lengths = skeleton_lengths_px(pieces.astype(np.int32), int(pieces.max()))
+    count, pieces = cv2.connectedComponents(skeleton.astype(np.uint8), connectivity=8)
+    lengths = skeleton_lengths_px(pieces.astype(np.int32), count - 1)
     total_mm = float(lengths.sum()) * mm_per_px
     depth = float(ridges.response[box][skeleton].mean())
-    weights, angles = [], []
-    for region in regionprops(pieces):
-        if lengths[region.label] >= 3:
-            weights.append(lengths[region.label])
-            angles.append(np.degrees(region.orientation))
+    # Each piece's axis from its second central moments (image axes: col right, row down).
+    rows, cols = np.nonzero(skeleton)
+    owner = pieces[rows, cols]
+    n = np.bincount(owner, minlength=count).astype(np.float64)
+    safe = np.maximum(n, 1.0)
+    mean_r = np.bincount(owner, rows, minlength=count) / safe
+    mean_c = np.bincount(owner, cols, minlength=count) / safe
+    dr, dc = rows - mean_r[owner], cols - mean_c[owner]
+    mu_rr = np.bincount(owner, dr * dr, minlength=count)
+    mu_cc = np.bincount(owner, dc * dc, minlength=count)
+    mu_rc = np.bincount(owner, dr * dc, minlength=count)
+    doubled = np.arctan2(2 * mu_rc, mu_cc - mu_rr)  # twice the axis angle, clockwise as seen
+    weights = np.where(lengths >= 3, lengths, 0.0)
+    weights[0] = 0.0
     orientation = None
-    if weights:
-        # regionprops: angle between the row axis and the major axis; 90 = horizontal line.
-        doubled = np.radians(2 * (90.0 - np.asarray(angles)))
+    if weights.sum() > 0:
         mean = (
             np.degrees(
                 np.arctan2(
