@@ -209,3 +209,21 @@ def test_plot_is_never_written_over_a_file_without_force(tmp_path: Path) -> None
     result = run(*SIMULATE, "--plot", str(tmp_path / "folder.png"), "--force")
     assert result.exit_code == 2
     assert "is a folder" in result.stderr
+
+
+def test_explain_lists_the_held_out_points_with_their_errors() -> None:
+    result = run("simulate", "--explain", "--json")
+    assert result.exit_code == 0, result.output
+    view = json.loads(result.output)
+    roles = {row["role"] for row in view["points"]}
+    assert {"calibration", "validation"} <= roles
+    held_out = [row for row in view["points"] if row["role"] == "validation"]
+    assert view["validation_total"] == len(held_out) >= 5
+    assert view["validation_passed"] == sum(row["passed"] for row in held_out)
+    for row in held_out:
+        assert row["source"] and row["tolerance"]
+    assert all(p["source"] and p["low"] <= p["value"] <= p["high"] for p in view["parameters"])
+    text = run("simulate", "--explain")
+    assert text.exit_code == 0, text.output
+    assert "Validation points (the fit never saw these)" in text.output
+    assert f"{view['validation_passed']} of {view['validation_total']}" in text.output

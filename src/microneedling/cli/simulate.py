@@ -239,6 +239,61 @@ def render_comparison(view: dict[str, Any]) -> None:
     message(f"Model {view['model_version']}: predictions, not measurements. {view['disclaimer']}")
 
 
+def _cell(value: Any) -> str:
+    if value is None:
+        return "—"
+    if isinstance(value, float):
+        return f"{value:.3g}"
+    return str(value)
+
+
+def render_explanation(view: dict[str, Any]) -> None:
+    """The model's parameters, then its published points: fitted ones, then held-out ones."""
+    table(
+        f"Healing model {view['model_version']}: parameters (the interval draws from the range)",
+        ["parameter", "value", "range", "unit", "source", "fitted"],
+        [
+            [
+                p["name"],
+                _cell(p["value"]),
+                f"{_cell(p['low'])}–{_cell(p['high'])}",
+                p.get("unit") or "",
+                p.get("source") or "",
+                "yes" if p.get("fitted") else "no",
+            ]
+            for p in view["parameters"]
+        ],
+    )
+    for role, title in (
+        ("calibration", "Calibration points (the fit used these)"),
+        ("validation", "Validation points (the fit never saw these)"),
+        ("reference", "Reference points (shown, not tested)"),
+    ):
+        rows = [r for r in view["points"] if r["role"] == role]
+        if not rows:
+            continue
+        table(
+            title,
+            ["point", "source", "observed", "model", "error", "tolerance", "within"],
+            [
+                [
+                    r["point"],
+                    r["source"],
+                    _cell(r["observed"]),
+                    _cell(r["predicted"]),
+                    _cell(r["error"]),
+                    r["tolerance"],
+                    "yes" if r["passed"] else "NO",
+                ]
+                for r in rows
+            ],
+        )
+    message(
+        f"{view['validation_passed']} of {view['validation_total']} validation points within "
+        f"their stated tolerance. {view['disclaimer']}"
+    )
+
+
 def simulate(
     ctx: typer.Context,
     device: str | None = typer.Option(None, "--device", help="Device model from the catalogue."),
@@ -285,10 +340,21 @@ def simulate(
         None, "--plot", help="Write the predictions as a picture (.png, .svg or .pdf)."
     ),
     force: bool = typer.Option(False, "--force", help="Replace the --plot file if it exists."),
+    explain: bool = typer.Option(
+        False,
+        "--explain",
+        help="Show the healing model's parameters and its published calibration and "
+        "validation points with their errors, then exit.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Predict what a treatment does: punctures, injured area, depth, healing and absorption."""
     from microneedling.services import predictions, simulation
+
+    if explain:
+        view = simulation.explain_model()
+        print_json(view) if as_json else render_explanation(view)
+        return
     from microneedling.simulate.devices import load_devices_file
     from microneedling.simulate.treatment import Schedule
 

@@ -348,3 +348,21 @@ def compare_settings(
         ),
         "disclaimer": DISCLAIMER,
     }
+
+
+def explain_model() -> dict[str, Any]:
+    """What the healing model rests on: every parameter with its range and source, and every
+    published point with its role (calibration or validation), the model's value, the error and
+    the tolerance stated in the data file before the comparison."""
+    from microneedling.simulate import validation
+
+    rows = validation.validation_table()
+    held_out = [r for r in rows if r["role"] == "validation"]
+    return {
+        "model_version": MODEL_VERSION,
+        "parameters": validation.parameter_table(),
+        "points": rows,
+        "validation_passed": sum(r["passed"] for r in held_out),
+        "validation_total": len(held_out),
+        "disclaimer": DISCLAIMER,
+    }
