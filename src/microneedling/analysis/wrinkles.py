@@ -90,7 +90,12 @@ def skeleton_lengths_px(labels: NDArray[np.int32], n: int) -> NDArray[np.float64
 
 
 def dark_ridge_response(
-    image: NDArray[np.float32], sigmas: list[float], *, beta: float = 0.5, gamma: float = 0.5
+    image: NDArray[np.float32],
+    sigmas: list[float],
+    *,
+    beta: float = 0.5,
+    gamma: float = 0.5,
+    floor: float = 0.0,
 ) -> NDArray[np.float32]:
     """Anisotropic dark-line measure (see the module), maximised over ``sigmas`` (pixels).
 
@@ -99,6 +104,7 @@ def dark_ridge_response(
     F = |gradient| / (sigma lambda_large), which is 0 on a valley's floor (Lindeberg 1998's ridge
     condition, the first derivative across the line vanishes) and about 1 on the flank of a round
     spot, where the curvature along the rim would otherwise look like a line around every pore.
+    Responses that cannot reach ``floor`` (the weights are at most 1) are left at 0 unweighted.
     """
     response = np.zeros(image.shape, dtype=np.float32)
     for sigma in sigmas:
@@ -107,19 +113,23 @@ def dark_ridge_response(
         dcc = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3) / 4.0
         drc = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3) / 4.0
         large, small = eigenvalues(drr, dcc, drc)
-        positive = np.maximum(large, 1e-6)
-        ratio = np.abs(small) / positive
+        scale = float(sigma**2 * LINE_GAIN)
+        rows, cols = np.nonzero(large * scale > floor)
+        if rows.size == 0:
+            continue
+        big, little = large[rows, cols], small[rows, cols]
+        ratio = np.abs(little) / big
         gradient = (
             np.hypot(
-                cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3),
-                cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3),
+                cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)[rows, cols],
+                cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)[rows, cols],
             )
             / 8.0
         )  # the 3x3 Sobel first derivative carries a factor 8
-        flank = gradient / (sigma * positive)
+        flank = gradient / (sigma * big)
         weight = np.exp(-(ratio**2) / (2 * beta**2) - flank**2 / (2 * gamma**2))
-        line = np.clip(large, 0.0, None) * weight
-        np.maximum(response, line * (sigma**2 * LINE_GAIN), out=response)
+        line = (big * weight * scale).astype(np.float32)
+        response[rows, cols] = np.maximum(response[rows, cols], line)
     return response
 
 
@@ -149,7 +159,7 @@ def ridge_map(
         size = (round(image.shape[1] / factor), round(image.shape[0] / factor))
         small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
     sigmas = [max(s / (mm_per_px * factor), 0.7) for s in sigmas_mm]
-    response = dark_ridge_response(small, sigmas, beta=beta)
+    response = dark_ridge_response(small, sigmas, beta=beta, floor=0.5 * min_contrast)
     if factor > 1.0:
         response = cv2.resize(
             response, (image.shape[1], image.shape[0]), interpolation=cv2.INTER_LINEAR
