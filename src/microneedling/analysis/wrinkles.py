@@ -51,7 +51,7 @@ class RidgeMap:
     lines: NDArray[np.bool_]
 
 
-def _steps(s: NDArray[np.int32]) -> tuple[NDArray[np.int32], ...]:
+def _steps(s: NDArray[np.bool_]) -> tuple[NDArray[np.bool_], ...]:
     """Per-pair indicators of an 8-connected skeleton: straight, diagonal and corner steps."""
     straight_h = s[:, 1:] & s[:, :-1]
     straight_v = s[1:, :] & s[:-1, :]
@@ -64,7 +64,7 @@ def _steps(s: NDArray[np.int32]) -> tuple[NDArray[np.int32], ...]:
 
 def skeleton_length_px(skeleton: NDArray[np.bool_]) -> float:
     """Length of an 8-connected skeleton: 1 per straight step, sqrt(2) per diagonal step."""
-    sh, sv, da, db, ca, cb = _steps(skeleton.astype(np.int32))
+    sh, sv, da, db, ca, cb = _steps(skeleton.astype(bool))
     straight = sh.sum() + sv.sum()
     diagonal = da.sum() + db.sum()
     # In an L-shaped corner the diagonal duplicates two straight steps: do not count it.
@@ -75,8 +75,11 @@ def skeleton_length_px(skeleton: NDArray[np.bool_]) -> float:
 def skeleton_lengths_px(labels: NDArray[np.int32], n: int) -> NDArray[np.float64]:
     """Skeleton length of each labelled piece (labels 1..n of an 8-connected skeleton)."""
     lengths = np.zeros(n + 1)
-    s = (labels > 0).astype(np.int32)
-    sh, sv, da, db, ca, cb = _steps(s)
+    x, y, w, h = cv2.boundingRect((labels > 0).astype(np.uint8))
+    if w == 0 or h == 0:
+        return lengths
+    labels = labels[y : y + h, x : x + w]  # only the skeleton's box
+    sh, sv, da, db, ca, cb = _steps(labels > 0)
     for pairs, owner, weight in (
         (sh, labels[:, 1:], 1.0),
         (sv, labels[1:, :], 1.0),
@@ -85,7 +88,7 @@ def skeleton_lengths_px(labels: NDArray[np.int32], n: int) -> NDArray[np.float64
         (ca, labels[1:, 1:], -np.sqrt(2)),
         (cb, labels[:-1, :-1], -np.sqrt(2)),
     ):
-        lengths += weight * np.bincount(owner[pairs > 0], minlength=n + 1)[: n + 1]
+        lengths += weight * np.bincount(owner[pairs], minlength=n + 1)[: n + 1]
     return np.maximum(lengths, 0.0)
 
 
