@@ -194,3 +194,14 @@ def test_analyze_and_compare_refuse_existing_outputs_before_any_work(
     refused(cli("compare", str(photo), str(photo), "--overlay", str(overlays)), "exists")
     assert taken.read_text() == "the user's table"
     assert (overlays / "missing-overlay.png").read_bytes() == b"mine"
+
+
+def test_a_refused_write_leaves_no_folder_behind(tmp_path: Path) -> None:
+    target = tmp_path / "new" / "deeper" / "out.json"
+    with pytest.raises(ValidationError), atomic_output(target, "output") as out:
+        out.write_text("{}")
+        raise ValidationError("patient", "refused after the file was opened")
+    assert not (tmp_path / "new").exists()
+    with atomic_output(target, "output") as out:
+        out.write_text("{}")
+    assert target.read_text() == "{}"

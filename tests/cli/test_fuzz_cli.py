@@ -35,7 +35,7 @@ from microneedling.records.database import Database
 from microneedling.records.models import Base
 from tests.cli.conftest import CLINIC_SETUP, PLAN_CREATE
 
-EXAMPLES = int(os.environ.get("MICRONEEDLING_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("MICRONEEDLING_FUZZ_EXAMPLES", "8"))
 
 # The demo builds its own clinic and analyses photos for a minute: run by test_cli, not fuzzed.
 SKIPPED = {("demo",)}

@@ -115,26 +115,49 @@ def atomic_output(
     """Yield an :class:`OutputFile`; when the block ends, fsync its temporary file and rename it
     over ``path``. On any error the temporary file is removed and ``path`` is untouched."""
     check_output(path, field, force=force, suffixes=suffixes)
+    made = _missing_folders(path.parent)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)  # missing folders are made, as asked
         fd, name = tempfile.mkstemp(
             dir=path.parent, prefix=f".{path.name}.", suffix=f".partial{path.suffix}"
         )
     except OSError as exc:
+        _remove_empty(made)
         raise ValidationError(field, f"cannot write in {path.parent}: {_describe(exc)}") from None
     os.close(fd)
     temp = Path(name)
+    done = False
     try:
         yield OutputFile(path, temp, field)
         os.chmod(temp, _file_mode())
         _sync(temp)
         check_output(path, field, force=force, suffixes=suffixes)  # nothing appeared meanwhile
         os.replace(temp, path)
+        done = True
     except OSError as exc:
         raise ValidationError(field, f"cannot write {path}: {_describe(exc)}") from None
     finally:
         temp.unlink(missing_ok=True)
+        if not done:
+            _remove_empty(made)  # a refused command leaves no folder behind either
     _sync_folder(path.parent)
+
+
+def _missing_folders(folder: Path) -> list[Path]:
+    """The folders of ``folder``'s path that do not exist yet, deepest first."""
+    missing = []
+    current = folder
+    while not current.exists() and current != current.parent:
+        missing.append(current)
+        current = current.parent
+    return missing
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove the folders this write made, deepest first, where they are still empty."""
+    for folder in folders:
+        with contextlib.suppress(OSError):
+            folder.rmdir()
 
 
 @contextlib.contextmanager
