@@ -141,3 +141,36 @@ def test_a_white_balance_fallback_makes_only_colour_not_comparable() -> None:
     assert comparison.summary()["comparable"]["colour_reasons"] == [
         "after: eye whites (sclera) refused: x"
     ]
+
+
+def counted(pores: int, area_cm2: float = 4.0) -> SimpleNamespace:
+    row = replace(
+        zone_row(FacialZone.CHEEK_LEFT, 10.0),
+        area_cm2=area_cm2,
+        pore_count=pores,
+        pores_per_cm2=pores / area_cm2,
+    )
+    return SimpleNamespace(
+        metrics=(row,),
+        quality=QualityReport(()),
+        white_balance=WhiteBalance("eye whites (sclera)", (1.0, 1.0, 1.0), 500),
+    )
+
+
+@pytest.mark.parametrize(("after_pores", "beyond"), [(9, False), (7, False), (10, True), (6, True)])
+def test_one_detection_found_or_missed_is_never_a_change(after_pores: int, beyond: bool) -> None:
+    # every repeat found 8 pores: the spread is 0, yet one pore more or less is not a change
+    zero = noise_band([8.0, 8.0, 8.0], 8.0)
+    density = noise_band([2.0, 2.0, 2.0], 2.0)
+    comparison = Comparison(
+        counted(8),
+        counted(after_pores),
+        np.eye(3),
+        {"cheek_left": {"pore_count": zero, "pores_per_cm2": density}},
+    )
+    rows = {r["metric"]: r for r in comparison.changes()}
+    assert rows["pore_count"]["noise"] == pytest.approx(1.0)
+    assert rows["pores_per_cm2"]["noise"] == pytest.approx(0.25)  # one pore over 4 cm²
+    assert rows["pore_count"]["beyond_noise"] is beyond
+    assert rows["pores_per_cm2"]["beyond_noise"] is beyond
+    assert "more than one detection for counts" in NOISE_RULE

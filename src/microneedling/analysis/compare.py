@@ -2,7 +2,10 @@
 each change is larger than the measurement's own repeatability.
 
 The rule applied is the rule printed (``NOISE_RULE``): |change| > NOISE_SD·SD + offset, where SD
-and offset come from re-measuring the baseline after small retake-like moves. Photos that fail
+and offset come from re-measuring the baseline after small retake-like moves, and never less than
+one detection for the metrics that count things (a count, or a count per cm² of the zone): when
+every repeat found the same number of pores, the band is 0, yet one pore found or missed is not a
+change of the skin. Photos that fail
 the capture-quality checks give "not comparable" changes unless the user overrides.
 """
 
@@ -25,8 +28,11 @@ STABLE = slice(0, 468)  # the face mesh without the irises
 NOISE_SD = 2.0  # a change must exceed 2 standard deviations of the repeatability spread ...
 NOISE_RULE = (
     f"a change counts when |change| > {NOISE_SD:g} SD of repeatability + the mean offset of the "
-    "repeated measurements from the direct one"
+    "repeated measurements from the direct one, and by more than one detection for counts"
 )
+COUNT_METRICS = ("pore_count", "scar_count", "pigment_spot_count")
+DENSITY_METRICS = ("pores_per_cm2",)
+"""Counts per cm² of the zone: their detection floor is one detection over the zone's area."""
 NOT_COMPARABLE = "not comparable"
 COLOUR_METRICS = (
     "a_star",
@@ -79,6 +85,15 @@ def perturbations(n: int, seed: int = 0) -> list[tuple[float, float, float, floa
         )
         for _ in range(n)
     ]
+
+
+def detection_floor(metric: str, area_cm2: float) -> float:
+    """The smallest change of ``metric`` that is more than one detection found or missed."""
+    if metric in COUNT_METRICS:
+        return 1.0
+    if metric in DENSITY_METRICS and area_cm2 > 0:
+        return 1.0 / area_cm2
+    return 0.0
 
 
 def noise_band(values: Sequence[float], direct: float | None) -> Band:
@@ -182,7 +197,9 @@ class Comparison:
                     continue
                 band = self.noise.get(b.zone.value, {}).get(name)
                 change = float(va) - float(vb)
-                beyond = None if band is None else abs(change) > band.half_width
+                floor = detection_floor(name, float(b.area_cm2))
+                noise = None if band is None else max(band.half_width, floor)
+                beyond = None if noise is None else abs(change) > noise
                 reasons = general + per_metric.get(name, [])
                 comparable = self.allow_poor_quality or not reasons
                 if not comparable:
@@ -198,7 +215,8 @@ class Comparison:
                         "before": round(float(vb), 4),
                         "after": round(float(va), 4),
                         "change": round(change, 4),
-                        "noise": None if band is None else round(band.half_width, 4),
+                        "noise": None if noise is None else round(noise, 4),
+                        "noise_floor": round(floor, 4),
                         "noise_sd": None if band is None else round(band.sd, 4),
                         "noise_offset": None if band is None else round(band.offset, 4),
                         "beyond_noise": beyond,
