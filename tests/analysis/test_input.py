@@ -63,8 +63,14 @@ def test_truncated_file_is_refused(face: np.ndarray) -> None:
 def test_missing_file_and_directory(tmp_path: Path) -> None:
     with pytest.raises(ValidationError, match="no such file"):
         read_photo(tmp_path / "missing.jpg")
-    with pytest.raises(ValidationError, match="directory"):
+    with pytest.raises(ValidationError, match="folder"):
         read_photo(tmp_path)
+
+
+def test_a_device_file_is_not_read_without_end() -> None:
+    # /dev/zero never ends: reading it whole ran out of memory (found by the CLI fuzz test)
+    with pytest.raises(ValidationError, match="larger than"):
+        read_photo(Path("/dev/zero"))
 
 
 def test_no_face_two_faces_small_face(face: np.ndarray) -> None:

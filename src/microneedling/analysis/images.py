@@ -18,6 +18,7 @@ import numpy as np
 from numpy.typing import NDArray
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from microneedling.core.data import read_file_bytes
 from microneedling.core.errors import ValidationError
 
 FORMATS = {"JPEG", "PNG", "TIFF", "MPO"}
@@ -31,6 +32,7 @@ JPEG_TAIL_BYTES = 64 * 1024  # cameras may append data (e.g. a second image) aft
 IPD_SAFETY = 1.15  # the 1/8 preview's pupil distance is an estimate: keep 15% in hand
 MIN_SIDE_PX = 480
 MAX_PIXELS = 50_000_000  # above the 24 MP the product promises; guards against decompression bombs
+MAX_FILE_BYTES = 320_000_000  # 50 MP of 16-bit RGB, uncompressed: no photo file is larger
 
 RGB = NDArray[np.uint8]
 
@@ -89,12 +91,7 @@ def check_box(
 def read_photo(path: Path, *, reduce_to_ipd_px: float | None = None) -> Photo:
     """Decode ``path`` into an RGB array, refusing anything that is not a usable photo."""
     field = str(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ValidationError(field, "no such file") from None
-    except IsADirectoryError:
-        raise ValidationError(field, "is a directory, not a photo") from None
+    data = read_file_bytes(path, field, max_bytes=MAX_FILE_BYTES)
     return decode_photo(data, field, reduce_to_ipd_px=reduce_to_ipd_px)
 
 

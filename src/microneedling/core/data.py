@@ -148,9 +148,9 @@ def parse_document(
         raise ValidationError(field, str(exc)) from None
 
 
-def read_text_file(path: Path, field: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> str:
-    """A user's UTF-8 text file, refused past ``max_bytes`` without reading more than that
-    (a FIFO or device file included)."""
+def read_file_bytes(path: Path, field: str | None = None, *, max_bytes: int) -> bytes:
+    """A user's file as bytes, refused past ``max_bytes`` without reading more than that (a FIFO
+    or a device such as ``/dev/zero`` included)."""
     where = field or str(path)
     try:
         if path.is_dir():
@@ -163,10 +163,17 @@ def read_text_file(path: Path, field: str | None = None, *, max_bytes: int = MAX
         raise ValidationError(where, f"cannot read: {exc.strerror or exc}") from None
     if len(data) > max_bytes:
         raise ValidationError(where, f"file is larger than {max_bytes:,} bytes")
+    return data
+
+
+def read_text_file(path: Path, field: str | None = None, *, max_bytes: int = MAX_FILE_BYTES) -> str:
+    """A user's UTF-8 text file, refused past ``max_bytes`` without reading more than that
+    (a FIFO or device file included)."""
+    data = read_file_bytes(path, field, max_bytes=max_bytes)
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise ValidationError(where, "not a UTF-8 text file") from None
+        raise ValidationError(field or str(path), "not a UTF-8 text file") from None
 
 
 def load_user_file(
