@@ -5,7 +5,7 @@ catalogue's."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, select
@@ -18,13 +18,9 @@ from microneedling.core.parsing import check_id, check_range, parse_enum
 from microneedling.records import models
 from microneedling.services.lookups import by_id
 from microneedling.services.views import device_view, record
-from microneedling.simulate.devices import (
-    DeviceSpec,
-    PenSpec,
-    RollerSpec,
-    StampSpec,
-    catalogue,
-)
+
+if TYPE_CHECKING:  # the simulation's device models import NumPy: loaded when a device is simulated
+    from microneedling.simulate.devices import DeviceSpec
 
 MAX_NEEDLES = 1000
 
@@ -170,6 +166,8 @@ def missing_geometry(device: models.Device) -> list[str]:
 
 def spec_from_record(device: models.Device) -> DeviceSpec:
     """The simulation spec of a clinic's device, or an error naming the geometry it lacks."""
+    from microneedling.simulate.devices import PenSpec, RollerSpec, StampSpec
+
     missing = missing_geometry(device)
     if missing:
         raise ValidationError(
@@ -232,6 +230,8 @@ def simulation_device(
     the catalogue's device of that name. A clinic device without geometry and without a
     catalogue namesake is refused, naming what it lacks.
     """
+    from microneedling.simulate.devices import catalogue
+
     key = model.strip().lower()
     for spec in extra or []:
         if spec.model.lower() == key:
