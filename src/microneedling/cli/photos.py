@@ -95,8 +95,6 @@ def analyze_command(
     force: bool = typer.Option(False, "--force", help="Replace existing overlay and CSV files."),
 ) -> None:
     """Measure redness, tone, texture, pores, wrinkles and scars per zone of each photo."""
-    from microneedling.analysis.images import analysis_ipd_px, check_box, read_photo
-    from microneedling.analysis.pipeline import analyze
     from microneedling.reports.overlay import write_overlay
     from microneedling.services import photos as photo_service
 
@@ -125,42 +123,31 @@ def analyze_command(
         for path in photos:
             progress.update(task, description=f"analysing {path.name}")
             try:
-                photo = read_photo(path, reduce_to_ipd_px=None if mm_per_px else analysis_ipd_px())
-                result = analyze(
-                    photo.rgb,
-                    grey_box=check_box(box, photo) if box else None,
-                    mm_per_px=mm_per_px,
-                    view=view,
-                    field_name=str(path),
+                measured = photo_service.measure_photo(
+                    path, view=view, grey_box=box, mm_per_px=mm_per_px
                 )
             except MicroneedlingError as exc:
                 failures.append(str(exc))
                 progress.advance(task)
                 continue
-            summary = result.summary() | {
-                "photo": str(path),
-                "sha256": photo.sha256,
-                "decode_scale": photo.scale,
-                "options": {"grey_box": box, "mm_per_px": mm_per_px},  # reused by reanalyze
-            }
+            summary = {"photo": str(path)} | measured.summary
             target = _overlay_path(overlay, path) if overlay is not None else None
             # the overlay is renamed into place after the record is committed: both or neither
             with optional_output(target, "overlay", force=force) as out:
                 if out is not None:
-                    write_overlay(result, out.temp)
+                    write_overlay(measured.analysis, out.temp)
                     summary["overlay"] = str(target)
                 if patient is not None:
                     st = state(ctx)
                     with st.transaction() as db:
-                        row = photo_service.store_photo(
+                        summary["stored"] = photo_service.store_measured(
                             db,
+                            measured,
                             patient_code=patient,
-                            photo=photo,
                             view=view,
                             session_id=session_id,
                             taken_on=day,
                         )
-                        summary["stored"] = photo_service.record_analysis(db, row, summary)
             results.append(summary)
             progress.advance(task)
     if csv_path is not None:

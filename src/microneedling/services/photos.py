@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from microneedling.analysis.images import Photo
-from microneedling.analysis.pipeline import VIEW_YAW_DEG
+from microneedling.analysis.images import Photo, analysis_ipd_px, check_box, read_photo
+from microneedling.analysis.pipeline import VIEW_YAW_DEG, PhotoAnalysis, analyze
 from microneedling.core.errors import MicroneedlingError, ValidationError
 from microneedling.records import models
 from microneedling.records.audit import log_access
@@ -27,9 +29,11 @@ __all__ = [
     "PHOTO_DIR_ENV",
     "check_repeats",
     "compare_photos",
+    "measure_photo",
     "photo_dir",
     "reanalyze",
     "record_analysis",
+    "store_measured",
     "store_photo",
     "trend",
 ]
@@ -80,6 +84,65 @@ def store_photo(
     db.add(row)
     db.flush()
     return row
+
+
+@dataclass(frozen=True)
+class MeasuredPhoto:
+    """A decoded photo, its analysis, and the summary that is shown and stored."""
+
+    photo: Photo
+    analysis: PhotoAnalysis
+    summary: dict[str, Any]
+
+
+def measure_photo(
+    path: Path,
+    *,
+    view: str = "front",
+    grey_box: tuple[int, int, int, int] | None = None,
+    mm_per_px: float | None = None,
+) -> MeasuredPhoto:
+    """Decode one photo file (a JPEG only as finely as the measurement needs) and measure it.
+
+    The summary holds the photo's hash and the options used (so ``reanalyze`` can repeat them),
+    never the file's name or folder: a surface adds those for its own display."""
+    if view not in VIEWS:
+        raise ValidationError("view", f"{view!r} is not one of {', '.join(VIEWS)}")
+    photo = read_photo(path, reduce_to_ipd_px=None if mm_per_px else analysis_ipd_px())
+    result = analyze(
+        photo.rgb,
+        grey_box=check_box(grey_box, photo) if grey_box else None,
+        mm_per_px=mm_per_px,
+        view=view,
+        field_name=str(path),
+    )
+    summary = result.summary() | {
+        "sha256": photo.sha256,
+        "decode_scale": photo.scale,
+        "options": {"grey_box": grey_box, "mm_per_px": mm_per_px},
+    }
+    return MeasuredPhoto(photo, result, summary)
+
+
+def store_measured(
+    db: Session,
+    measured: MeasuredPhoto,
+    *,
+    patient_code: str,
+    view: str = "front",
+    session_id: int | None = None,
+    taken_on: date | None = None,
+) -> dict[str, Any]:
+    """Store a measured photo with the patient (and session) and record its analysis."""
+    row = store_photo(
+        db,
+        patient_code=patient_code,
+        photo=measured.photo,
+        view=view,
+        session_id=session_id,
+        taken_on=taken_on,
+    )
+    return record_analysis(db, row, measured.summary)
 
 
 # Keys of an analysis summary that describe the caller's files, not the photo: never stored.
