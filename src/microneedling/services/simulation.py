@@ -21,7 +21,6 @@ from microneedling.core.errors import DatabaseError, NotFoundError, ValidationEr
 from microneedling.core.zones import FacialZone
 from microneedling.services.devices import simulation_device
 from microneedling.simulate import absorption, healing, uncertainty
-from microneedling.simulate.absorption import ChannelGeometry
 from microneedling.simulate.constants import constant
 from microneedling.simulate.devices import DeviceSpec, RollerSpec
 from microneedling.simulate.geometry import zone_outlines
@@ -33,6 +32,7 @@ from microneedling.simulate.treatment import (
     TreatmentSimulation,
     ZoneSimulation,
     simulate_treatment,
+    zone_channels,
 )
 
 FACE = tuple(z for z in FacialZone if z is not FacialZone.NECK)
@@ -198,13 +198,7 @@ def _zone_samples(
 
     uptake = None
     if product is not None:
-        radius = constant("channel_width_mm") / 2.0
-        channels = ChannelGeometry.from_depths(
-            zone.injury.injured_fraction,
-            zone.depth.effective_mm,
-            zone.depth.papillary_bottom_mm,
-            minimum_path_mm=radius,
-        )
+        channels = zone_channels(zone.injury.injured_fraction, zone.depth)
         uptake = absorption.uptake_samples(
             product.product,
             product.concentration_mg_ml,

@@ -271,6 +271,17 @@ class TreatmentSimulation:
         }
 
 
+def zone_channels(injured_fraction: float, depth: DepthReach) -> ChannelGeometry:
+    """The micro-channels of a zone: its injured area, open to the effective needle depth, each
+    channel at least one wound radius long (``channel_width_mm``)."""
+    return ChannelGeometry.from_depths(
+        injured_fraction,
+        depth.effective_mm,
+        depth.papillary_bottom_mm,
+        minimum_path_mm=constant("channel_width_mm") / 2.0,
+    )
+
+
 def simulate_zone(
     device: DeviceSpec,
     settings: TreatmentSettings,
@@ -297,12 +308,7 @@ def simulate_zone(
     interval = healing.healing_interval(days, [dose] * len(days), until_day=days[-1] + 270.0)
     uptake = None
     if product is not None:
-        channels = ChannelGeometry.from_depths(
-            injury.injured_fraction,
-            depth.effective_mm,
-            depth.papillary_bottom_mm,
-            minimum_path_mm=radius,
-        )
+        channels = zone_channels(injury.injured_fraction, depth)
         uptake = absorption.absorption_course(
             product.product,
             product.concentration_mg_ml,
