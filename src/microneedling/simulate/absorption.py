@@ -214,6 +214,14 @@ def _cumulative(
     return finite
 
 
+def applied_volume(applied_volume_ul_cm2: float | None, infinite_dose: bool) -> float | None:
+    """The film applied, uL/cm2: as given, else ``simulation.yaml``'s default; None for an
+    infinite dose."""
+    if infinite_dose:
+        return None
+    return applied_volume_ul_cm2 or constant("applied_volume_ul_cm2")
+
+
 def absorption_course(
     product: Topical,
     concentration_mg_ml: float,
@@ -264,9 +272,7 @@ def absorption_course(
     p_channel = 0.0
     if channels and channels.area_fraction > 0:
         p_channel = channels.area_fraction * diffusivity / (channels.path_length_mm / 10.0)
-    volume = (
-        None if infinite_dose else applied_volume_ul_cm2 or table["applied_volume_ul_cm2"].value
-    )
+    volume = applied_volume(applied_volume_ul_cm2, infinite_dose)
     film = None if volume is None else volume * 1e-3  # uL/cm2 = 1e-3 cm3/cm2
     t = np.linspace(0.0, hours, samples)
     total = float(t[-1])
@@ -352,9 +358,8 @@ def uptake_samples(
     The same ``seed`` and ``samples`` draw the same unit hypercube, so two settings compared
     sample by sample share their parameter draws (common random numbers).
     """
-    film = None
-    if not infinite_dose:
-        film = (applied_volume_ul_cm2 or constant("applied_volume_ul_cm2")) * 1e-3
+    volume = applied_volume(applied_volume_ul_cm2, infinite_dose)
+    film = None if volume is None else volume * 1e-3
     t = np.array([0.0, hours])
     curves = _sample_curves(
         t,
