@@ -13,28 +13,15 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from microneedling.analysis.crosstalk import LADDERS, format_matrix, hand_regions, run_ladder
-from microneedling.analysis.synthetic import base_face
+from microneedling.analysis.crosstalk import LADDERS, format_matrix, run_ladders
 
 HAND = Path(__file__).resolve().parents[1] / "tests" / "analysis" / "data" / "hand_regions.yaml"
 
 
 def main() -> None:
     cv2.setNumThreads(1)
-    rgb, landmarks, _ = base_face()
-    regions, mm_per_px = hand_regions(HAND, rgb.shape)
     start = time.perf_counter()
-    responses = [
-        run_ladder(
-            rgb,
-            regions["cheek_right"],
-            regions["cheek_left"],
-            ladder,
-            mm_per_px,
-            landmarks=landmarks,
-        )
-        for ladder in LADDERS
-    ]
+    responses = list(run_ladders(HAND).values())
     print(format_matrix(responses))
     photos = sum(len(x.levels) for x in LADDERS)
     print(f"{photos} photos planted and measured in {time.perf_counter() - start:.1f} s")

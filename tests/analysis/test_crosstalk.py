@@ -26,7 +26,7 @@ from microneedling.analysis.crosstalk import (
     other_failures,
     own_failures,
     reduced,
-    run_ladder,
+    run_ladders,
 )
 from microneedling.analysis.synthetic import base_face
 
@@ -35,20 +35,7 @@ CI_LEVELS = (0, 2, 4)
 
 
 def measure_ladders(levels: tuple[int, ...] | None) -> dict[str, Response]:
-    rgb, landmarks, _ = base_face()
-    regions, mm_per_px = hand_regions(HAND, rgb.shape)
-    ladders = LADDERS if levels is None else reduced(LADDERS, levels)
-    return {
-        ladder.name: run_ladder(
-            rgb,
-            regions["cheek_right"],
-            regions["cheek_left"],
-            ladder,
-            mm_per_px,
-            landmarks=landmarks,
-        )
-        for ladder in ladders
-    }
+    return run_ladders(HAND, LADDERS if levels is None else reduced(LADDERS, levels))
 
 
 @pytest.fixture(scope="module")

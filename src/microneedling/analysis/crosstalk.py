@@ -23,6 +23,7 @@ from microneedling.analysis.landmarks import Landmarks, detect_landmarks
 from microneedling.analysis.metrics import derive_all, measure
 from microneedling.analysis.planting import Feature, plant_region
 from microneedling.analysis.prepare import prepare
+from microneedling.analysis.synthetic import base_face
 from microneedling.analysis.zones import ADULT_IPD_MM
 
 # The metrics in the matrix, and how each is shown (absolute change, or relative for ratios).
@@ -235,6 +236,24 @@ RELATIVE = {
 # Physical couplings, not cross-talk: redness raises R and so lowers Dawson's melanin index
 # (MI = 100 log10 1/R); a brown spot changes R/G and so the erythema index.
 COUPLED = frozenset({("redness", "melanin_index"), ("pigment", "erythema_index")})
+
+
+def run_ladders(hand_path: Path, ladders: Sequence[Ladder] = LADDERS) -> dict[str, Response]:
+    """Every ladder on the sample face, planted in the hand-marked right cheek of ``hand_path``
+    and measured there, the hand-marked left cheek as the control."""
+    rgb, landmarks, _ = base_face()
+    regions, mm_per_px = hand_regions(hand_path, rgb.shape)
+    return {
+        ladder.name: run_ladder(
+            rgb,
+            regions["cheek_right"],
+            regions["cheek_left"],
+            ladder,
+            mm_per_px,
+            landmarks=landmarks,
+        )
+        for ladder in ladders
+    }
 
 
 def own_ratio(metric: str, values: Sequence[float]) -> float:
