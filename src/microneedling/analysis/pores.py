@@ -75,15 +75,6 @@ def scale_levels(r_min_px: float, r_max_px: float) -> NDArray[np.float64]:
     return np.concatenate([[low / SCALE_STEP], inner, [inner[-1] * SCALE_STEP]])
 
 
-def hessian(image: Float, sigma: float) -> tuple[Float, Float, Float]:
-    """Second derivatives (d2/drow2, d2/dcol2, d2/drow dcol) of the image smoothed by ``sigma``."""
-    smooth = cv2.GaussianBlur(image, (0, 0), float(sigma))
-    drr = cv2.Sobel(smooth, cv2.CV_32F, 0, 2, ksize=3)
-    dcc = cv2.Sobel(smooth, cv2.CV_32F, 2, 0, ksize=3)
-    drc = cv2.Sobel(smooth, cv2.CV_32F, 1, 1, ksize=3)
-    return drr / 4.0, dcc / 4.0, drc / 4.0  # the 3x3 Sobel kernels carry a factor 4
-
-
 def eigenvalues(
     drr: Float, dcc: Float, drc: Float
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
@@ -101,14 +92,6 @@ def smoothed_stack(image: Float, sigmas: NDArray[np.float64]) -> tuple[Float, Fl
         smooth[k] = cv2.GaussianBlur(image, (0, 0), float(sigma))
         log[k] = cv2.Laplacian(smooth[k], cv2.CV_32F, ksize=1) * float(sigma) ** 2
     return smooth, log
-
-
-def dark_blob_stack(image: Float, sigmas: NDArray[np.float64]) -> Float:
-    """sigma^2 x Laplacian of the Gaussian-smoothed image, per sigma: positive on dark blobs.
-
-    A Gaussian dip of depth c and the matching sigma gives c / 2 at its centre.
-    """
-    return smoothed_stack(image, sigmas)[1]
 
 
 def hessian_at(

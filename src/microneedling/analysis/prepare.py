@@ -88,9 +88,6 @@ class PreparedPhoto:
     def skin(self) -> NDArray[np.bool_]:
         return self.cached("skin", lambda: self.labels >= 0)
 
-    def zone_mask(self, zone: FacialZone) -> NDArray[np.bool_]:
-        return np.asarray(self.labels == ANALYSED_ZONES.index(zone))
-
     def region(self, full_mask: NDArray[np.bool_]) -> NDArray[np.bool_]:
         """A mask drawn on the full photo, in working-image pixels (for regions not from zones)."""
         r0, c0 = self.origin

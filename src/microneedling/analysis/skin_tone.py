@@ -39,7 +39,7 @@ from numpy.typing import NDArray
 from skimage.color import rgb2lab
 
 from microneedling.analysis.landmarks import Landmarks
-from microneedling.analysis.synthetic import Plan, SyntheticPhoto, base_face, make_photo
+from microneedling.analysis.synthetic import SyntheticPhoto, base_face
 from microneedling.analysis.zones import feature_indices, hull_mask
 from microneedling.core.errors import ValidationError
 
@@ -253,8 +253,3 @@ def tone_photo(photo: SyntheticPhoto, target_ita_deg: float) -> SyntheticPhoto:
         "melanin_od": melanin,
     }
     return replace(photo, rgb=rgb, truth=truth)
-
-
-def make_toned_photo(plan: Plan, target_ita_deg: float) -> SyntheticPhoto:
-    """Plant ``plan`` on the base face, then re-tone it to ``target_ita_deg`` (see tone_photo)."""
-    return tone_photo(make_photo(plan), target_ita_deg)

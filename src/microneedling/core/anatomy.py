@@ -86,10 +86,6 @@ class DepthReach:
     dermis_bottom_mm: float
 
     @property
-    def nominal_mm(self) -> float:
-        return self.needle_mm
-
-    @property
     def warning(self) -> str | None:
         """The one depth warning, the same text in a plan and in a simulation."""
         if self.layer is Layer.BEYOND_DERMIS:
