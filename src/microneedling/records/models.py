@@ -380,3 +380,8 @@ class PhotoAnalysisRecord(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     photo: Mapped[Photo] = relationship(back_populates="analyses")
+
+
+# Tables kept in modules of their own; imported here so that ``Base.metadata`` (migrations, the
+# schema check, the bounds) always holds every table.
+from microneedling.records import accounts, consent, jobs  # noqa: E402, F401

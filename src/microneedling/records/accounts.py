@@ -1,0 +1,3 @@
+"""Placeholder: the accounts tables (filled by the issue that needs them)."""
+
+from __future__ import annotations

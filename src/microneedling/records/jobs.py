@@ -1,0 +1,3 @@
+"""Placeholder: the jobs tables (filled by the issue that needs them)."""
+
+from __future__ import annotations
