@@ -1,19 +1,20 @@
 """The healing model against published points it was NOT fitted to.
 
 Each validation point carries its tolerance in ``data/healing.yaml``, written before the
-comparison; these tests fail when the model leaves it. Two points are missed today and are marked
-``xfail(strict=True)`` with the reason, so that they show in every run and turn into a failure
-the day the model meets them without the mark being removed.
+comparison; these tests fail when the model leaves it. A point the model misses is listed in
+``KNOWN_MISSES`` with the reason and marked ``xfail(strict=True)``, so that it shows in every run
+and turns into a failure the day the model meets it without the mark being removed.
 """
 
 import copy
 from typing import Any
 
+import numpy as np
 import pytest
 
 from microneedling.core.data import sources
-from microneedling.simulate.calibration import calibrate
-from microneedling.simulate.healing import calibrated_parameters
+from microneedling.simulate.calibration import calibrate, depth_variants
+from microneedling.simulate.healing import calibrated_parameters, parameter_specs
 from microneedling.simulate.validation import (
     ROLES,
     healing_spec,
@@ -23,18 +24,10 @@ from microneedling.simulate.validation import (
     validation_table,
 )
 
-KNOWN_MISSES = {
-    "lotfi_trichrome_collagen": (
-        "model 122% against +53.2% trichrome collagen (tolerance x/÷ 2, up to 106%): ultrasound "
-        "density, which the model is calibrated to, rises more than histological collagen; it "
-        "would pass if Kenkel's series was needled at 1.8 mm or deeper (depth not verified)"
-    ),
-    "kenkel_attenuation_1_to_3_months": (
-        "model: new collagen 6 points LOWER 3 months after the series than at 1 month, OCT "
-        "attenuation rose; deposition ends about 5 weeks after a session and new collagen I is "
-        "turned over with tau 540 d (an estimate); it would pass with tau >= about 2,000 d"
-    ),
-}
+KNOWN_MISSES: dict[str, str] = {}
+"""Validation points the model misses today, with the reason (none since the Kenkel depth was
+checked against its trial registration and new collagen I given the published turnover of skin
+collagen; see healing.yaml)."""
 
 VALIDATION = points("validation")
 ROWS = {row["point"]: row for row in validation_table(role="validation")}
@@ -135,3 +128,26 @@ def test_parameter_table_lists_every_parameter_with_its_range() -> None:
     for r in rows:
         assert r["low"] <= r["value"] <= r["high"], r["name"]
         assert r["source"] and r["unit"], r["name"]
+
+
+def test_an_unpublished_series_depth_widens_the_fitted_range() -> None:
+    """Kenkel's depth is published only as "up to 2.5 mm": the calibration refits the gain at
+    both ends of ``depth_range_mm``, and the stored range holds the fit at the shallower end."""
+    spec = healing_spec()
+    kenkel = spec["series"]["kenkel"]
+    assert kenkel["depth_mm"] == max(kenkel["depth_range_mm"])
+    (shallow,) = depth_variants(spec)
+    assert shallow["series"]["kenkel"]["depth_mm"] == min(kenkel["depth_range_mm"])
+    at_shallow_end = calibrate(shallow, ranges=False)["collagen_gain_pct"]["value"]
+    stored = parameter_specs()["collagen_gain_pct"]
+    assert at_shallow_end > stored.value  # less depth, more gain per session for the same change
+    assert stored.high >= at_shallow_end * (1 - 1e-4)
+
+
+def test_new_collagen_i_turns_over_at_the_published_rate_of_skin_collagen() -> None:
+    """collagen_i_tau_d is the e-folding time of a 15-year half-life (verzijl2000), not a fit."""
+    rows = {r["name"]: r for r in parameter_table()}
+    tau = rows["collagen_i_tau_d"]
+    assert not tau["fitted"]
+    assert "verzijl2000" in tau["source"]
+    assert tau["value"] == pytest.approx(15 * 365.25 / np.log(2), rel=1e-3)

@@ -13,11 +13,16 @@ Fits, in order (each a closed form or a one-dimensional root):
 2. ``collagen_gain_pct``: the root of collagen(day) = value for the ``collagen_change_pct`` point;
 3. ``elastin_gain_pct``: elastin is linear in it, so two runs give it exactly;
 4. ``visible_threshold_pct``: the collagen change of the ``visible_day`` point's series on its day.
+
+Each fitted parameter's range comes from refits with one calibration point at a time moved to
+its value ± tolerance, and with each series whose depth is not published exactly
+(``depth_range_mm``, e.g. Kenkel's "up to 2.5 mm") refitted at the ends of that range.
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import re
 from collections.abc import Mapping
 from importlib import resources
@@ -111,20 +116,38 @@ FITTED = (
 )
 
 
+def depth_variants(spec: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Copies of ``spec`` with one series at one end of its ``depth_range_mm`` (the series
+    whose needle depth is published only as a range or a maximum)."""
+    variants = []
+    for name, series in spec["series"].items():
+        for depth in series.get("depth_range_mm", []):
+            if float(depth) != float(series["depth_mm"]):
+                moved = copy.deepcopy(dict(spec))
+                moved["series"][name]["depth_mm"] = float(depth)
+                variants.append(moved)
+    return variants
+
+
 def calibrate(
     spec: Mapping[str, Any] | None = None, *, ranges: bool = True
 ) -> dict[str, dict[str, float]]:
     """Each fitted parameter's value, low and high. The range: refit with each calibration
-    point moved to its value ± tolerance, one at a time, the others held (``ranges=False``:
-    the value only, low = high = value)."""
+    point moved to its value ± tolerance, one at a time, the others held, and with each series
+    at the ends of its ``depth_range_mm`` (``ranges=False``: the value only, low = high =
+    value)."""
     spec = spec or healing_spec()
     centre = _fit(spec, {})
     found: dict[str, list[float]] = {k: [getattr(centre, k)] for k in FITTED}
-    for point in points("calibration", spec) if ranges else []:
-        for sign in (-1.0, 1.0):
-            moved = _fit(spec, {point["id"]: sign * float(point["tolerance"])})
-            for k in FITTED:
-                found[k].append(getattr(moved, k))
+    refits = []
+    if ranges:
+        for point in points("calibration", spec):
+            for sign in (-1.0, 1.0):
+                refits.append(_fit(spec, {point["id"]: sign * float(point["tolerance"])}))
+        refits.extend(_fit(variant, {}) for variant in depth_variants(spec))
+    for moved in refits:
+        for k in FITTED:
+            found[k].append(getattr(moved, k))
     return {
         k: {"value": values[0], "low": min(values), "high": max(values)}
         for k, values in found.items()
