@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Sequence
 from typing import Any
 
@@ -10,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from microneedling.core.clinical import FitzpatrickType
 from microneedling.core.errors import ValidationError
-from microneedling.core.parsing import check_birth_year, normalize_code, parse_enum
+from microneedling.core.jsonable import plain
+from microneedling.core.parsing import check_birth_year, check_text, normalize_code, parse_enum
 from microneedling.records import models
 from microneedling.records.audit import log_access
 from microneedling.services.lookups import patient_by_code
@@ -126,3 +128,35 @@ def show_patient(session: Session, code: str) -> dict[str, Any]:
     patient = patient_by_code(session, code)
     log_access(session, "read", patient)
     return patient_view(patient)
+
+
+SEARCH_MAX_CHARS = 64
+
+
+def search_patients(
+    session: Session, query: str, page: Page, fields: Sequence[str] | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Patients whose code contains ``query`` (letter case aside), one ``page`` by code, and how
+    many match in all. An empty query matches every patient."""
+    text = unicodedata.normalize("NFKC", query).strip()
+    check_text(text, "q", max_length=SEARCH_MAX_CHARS)
+    if not text:
+        return list_patients(session, page, fields), count_patients(session)
+    pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    match = func.lower(models.Patient.code).like(pattern, escape="\\")
+    keys = (
+        list(fields)
+        if fields is not None
+        else [a.key for a in models.Patient.__mapper__.column_attrs]
+    )
+    columns = models.Patient.__mapper__.columns
+    query_rows = (
+        select(*(columns[key] for key in keys))
+        .where(match)
+        .order_by(models.Patient.code)
+        .limit(page.limit)
+        .offset(page.offset)
+    )
+    rows = [plain(dict(zip(keys, row, strict=True))) for row in session.execute(query_rows)]
+    total = int(session.scalar(select(func.count()).select_from(models.Patient).where(match)) or 0)
+    return rows, total

@@ -1,0 +1,60 @@
+"""Dependencies a page or API route declares: the clinic, the logged-in account, a role check.
+
+    from microneedling.app.deps import ClinicDep, CurrentAccount, require_role
+
+    @router.post("/plans")
+    def create(clinic: ClinicDep, actor: Annotated[Actor, Depends(require_role("clinician"))]):
+        with clinic.transaction(actor) as db:  # the audit log names actor.username
+            ...
+
+The permission table (``permissions.py``) already refused the request when the role may not use
+the route at all; ``require_role`` is for a finer check inside a route (and says so in the
+OpenAPI schema's security).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from microneedling.app.clinic import Actor, Clinic
+from microneedling.app.errors import Forbidden, NotLoggedIn
+from microneedling.app.security import get_clinic
+from microneedling.records.accounts import ROLES
+
+
+def current_account(request: Request) -> Actor:
+    """The logged-in account (401 when there is none)."""
+    actor = getattr(request.state, "actor", None)
+    if not isinstance(actor, Actor):
+        raise NotLoggedIn()
+    return actor
+
+
+def optional_account(request: Request) -> Actor | None:
+    actor = getattr(request.state, "actor", None)
+    return actor if isinstance(actor, Actor) else None
+
+
+def require_role(*roles: str) -> Callable[[Request], Actor]:
+    """A dependency that is the logged-in account if its role is one of ``roles`` (admin always
+    is), else refuses with 403."""
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    allowed = frozenset(roles) | {"admin"}
+
+    def dependency(request: Request) -> Actor:
+        actor = current_account(request)
+        if actor.role not in allowed:
+            raise Forbidden(f"the {actor.role} role may not do this")
+        return actor
+
+    return dependency
+
+
+ClinicDep = Annotated[Clinic, Depends(get_clinic)]
+CurrentAccount = Annotated[Actor, Depends(current_account)]
+OptionalAccount = Annotated[Actor | None, Depends(optional_account)]
