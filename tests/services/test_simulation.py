@@ -168,8 +168,29 @@ def test_the_figure_reads_at_a_glance() -> None:
         assert {"days after the last session", "weeks after the first session"} <= labels
         bands = [c for ax in fig.axes for c in ax.collections if isinstance(c, PolyCollection)]
         assert len(bands) >= 2  # redness and collagen carry their p5-p95 band
+        titles = " ".join(ax.get_title() for ax in fig.axes)
+        assert "ultrasound dermal density" in titles  # Kenkel's measure, not collagen content
     finally:
         plt.close(fig)
+
+
+def test_the_healing_table_shows_intervals_and_the_collagen_scale(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The CLI's healing table gives each figure its p5-p95 and names the collagen scale."""
+    from microneedling.cli.simulate import render
+
+    device = simulation.resolve_device("Dermapen 4")
+    result = simulation.simulate_request(
+        device,
+        simulation.SimulationRequest(depth_mm=1.0, zones=[FacialZone.NOSE], passes=1, sessions=2),
+    )
+    summary = result.summary()
+    render(summary)
+    text = " ".join(capsys.readouterr().out.split())
+    band = summary["zones"][0]["collagen_pct_by_week_interval"][12]
+    assert f"({band['p5']:.0f}–{band['p95']:.0f}%)" in text
+    assert "ultrasound dermal density" in text and "not histological collagen content" in text
 
 
 def test_cli_devices_add_then_simulate_it(cli: Any) -> None:

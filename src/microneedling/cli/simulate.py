@@ -79,6 +79,13 @@ def _day(value: float | None, none: str = "—") -> str:
     return none if value is None else f"day {value:.0f}"
 
 
+def _range(band: dict[str, Any] | None, unit: str) -> str:
+    """' (p5–p95 unit)' of an interval, empty when a percentile is missing."""
+    if not band or band.get("p5") is None or band.get("p95") is None:
+        return ""
+    return f" ({band['p5']:.0f}–{band['p95']:.0f}{unit})"
+
+
 def _uptake_cell(view: dict[str, Any]) -> str:
     text = f"{view['cumulative_ug_cm2']:,.2f}"
     band = view.get("cumulative_ug_cm2_interval")
@@ -116,13 +123,19 @@ def render(summary: dict[str, Any]) -> None:
         (
             (
                 z["zone"],
-                _day(z["erythema_settled_day"]),
-                _day(z["visible_day"], none="not reached"),
-                f"{z['collagen_pct_by_week'][12]:+.0f}%",
-                f"{z['collagen_pct_12_weeks_after_last']:+.0f}%",
+                _day(z["erythema_settled_day"]) + _range(z["erythema_settled_day_interval"], ""),
+                _day(z["visible_day"], none="not reached") + _range(z["visible_day_interval"], ""),
+                f"{z['collagen_pct_by_week'][12]:+.0f}%"
+                + _range(z["collagen_pct_by_week_interval"][12], "%"),
+                f"{z['collagen_pct_12_weeks_after_last']:+.0f}%"
+                + _range(z["collagen_pct_12_weeks_after_last_interval"], "%"),
             )
             for z in zones
         ),
+    )
+    message(
+        "  in brackets: 5th–95th percentile over the parameter ranges; collagen: % change on the "
+        "scale of ultrasound dermal density (Kenkel 2021), not histological collagen content"
     )
     if summary["product"]:
         p = summary["product"]

@@ -177,7 +177,11 @@ def _collagen(ax: Axes, result: TreatmentSimulation, threshold_pct: float) -> No
     ax.set_xticks(np.arange(0, end_week + 1, 4 if end_week <= 52 else 8))
     ax.set_xlabel("weeks after the first session")
     ax.set_ylabel("change from baseline (%)")
-    ax.set_title("Expected collagen and elastin (shaded: 5th–95th percentile)", fontsize=10)
+    ax.set_title(
+        "Expected collagen and elastin (shaded: 5th–95th percentile)\n"
+        "collagen on the scale of ultrasound dermal density (Kenkel 2021)",
+        fontsize=10,
+    )
     ax.legend(fontsize=7, ncol=2)
 
 

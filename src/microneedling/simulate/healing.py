@@ -64,7 +64,7 @@ from microneedling.simulate import uncertainty
 from microneedling.simulate.constants import constant
 from microneedling.simulate.uncertainty import Band
 
-MODEL_VERSION = "healing-2"
+MODEL_VERSION = "healing-3"
 REDNESS_WINDOW_D = 120.0
 """Days after a session over which its redness is computed (e-folding times are 0.1-3 d)."""
 Array = NDArray[np.float64]
