@@ -23,6 +23,7 @@ def test_summary_of_a_series() -> None:
     cheek, eye = summary["zones"]
     assert summary["schedule"] == {"sessions": 4, "interval_days": 30}
     assert summary["punctures_per_session"] == cheek["punctures"] + eye["punctures"]
+    assert "ultrasound dermal density" in summary["collagen_scale"]  # not collagen content
     assert eye["depth_mm"] == 0.25 and cheek["depth_mm"] == 1.0
     assert cheek["erythema_settled_day"] > eye["erythema_settled_day"]
     assert cheek["collagen_pct_by_week"][12] > eye["collagen_pct_by_week"][12]

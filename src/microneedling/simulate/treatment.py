@@ -27,6 +27,12 @@ from microneedling.simulate.puncture_field import (
 
 FIELD_MODEL_VERSION = "field-1"
 MODEL_VERSION = f"{FIELD_MODEL_VERSION}+{healing.MODEL_VERSION}+{absorption.MODEL_VERSION}"
+COLLAGEN_SCALE = (
+    "% change from baseline on the scale of ultrasound dermal density (kenkel2021: echogenicity "
+    "3 months after a series, not histological collagen content)"
+)
+"""What the collagen figures measure: the model's collagen gain is calibrated to Kenkel's
+ultrasound dermal density."""
 REPORT_WEEKS = (1, 2, 4, 8, 12, 16, 24, 36)
 
 
@@ -257,6 +263,7 @@ class TreatmentSimulation:
                 "infinite_dose": self.product.infinite_dose,
             },
             "punctures_per_session": total,
+            "collagen_scale": COLLAGEN_SCALE,
             "uncertainty": {
                 "method": "Latin hypercube over the parameter ranges of healing.yaml (seeded)",
                 "samples": uncertainty.DEFAULT_SAMPLES,
