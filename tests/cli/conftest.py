@@ -15,6 +15,7 @@ CLINIC_SETUP = (
     "--rater 'Dr A' --indication acne_scars",
     "assessment add P1 --zone cheek_right --scale goodman_baron_qualitative --score 2 "
     "--rater 'Dr A' --indication acne_scars",
+    "consent record P1 --name 'Pat One' --all-statements",
 )
 
 

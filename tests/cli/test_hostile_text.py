@@ -79,6 +79,9 @@ def _course(cli: Cli, text: str) -> dict[str, str]:
         cli, "plan", "create", "P1", "--indication", "acne_scars", "--clinician", text,
         "--device", text,
     )  # fmt: skip
+    screens["consent record"] = _ok(
+        cli, "consent", "record", "P1", "--name", text, "--all-statements"
+    ).stdout
     session = _json(cli, "session", "start", str(plan["id"]), "--clinician", text)
     sid = str(session["id"])
     _ok(cli, "session", "record", "preparation", sid, "--cleansed", "--area", text)

@@ -3,10 +3,11 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy.orm import Session
 
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.records.database import Database
-from microneedling.services import assessments, devices, patients, plans, screenings
+from microneedling.services import assessments, consent, devices, patients, plans, screenings
 
 
 def no_to_all(knowledge: Knowledge) -> dict[str, bool]:
@@ -34,7 +35,21 @@ def clinic(database: Database, knowledge: Knowledge) -> Iterator[dict[str, Any]]
                 rater="Dr A",
                 indication="acne_scars",
             )
+        give_consent(s, "P1")
     yield {"patient": "P1", "device": "Pen16"}
+
+
+def give_consent(s: Session, code: str, kind: str = "treatment") -> dict[str, Any]:
+    """The patient's consent to the text in effect, every statement ticked (sessions need it)."""
+    form = consent.consent_form(kind)
+    return consent.record_consent(
+        s,
+        patient_code=code,
+        kind=kind,
+        statements=[item["id"] for item in form["statements"]],
+        signer_name=f"Patient {code}",
+        shown_sha256=form["text_sha256"],
+    )
 
 
 def screen(database: Database, knowledge: Knowledge, **yes: bool) -> dict[str, Any]:

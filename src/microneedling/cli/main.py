@@ -16,6 +16,8 @@ from microneedling.cli import (
     screening,
     session,
 )
+from microneedling.cli import consent as consent_cli
+from microneedling.cli import diary as diary_cli
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
 from microneedling.cli.photos import (
@@ -49,6 +51,9 @@ app.command("compare")(compare_command)
 app.command("trend")(trend_command)
 app.command("reanalyze")(reanalyze_command)
 app.add_typer(photos.app, name="photos")
+app.add_typer(consent_cli.app, name="consent")
+app.add_typer(diary_cli.app, name="diary")
+app.add_typer(diary_cli.flags_app, name="flags")
 
 
 def _version(value: bool) -> None:

@@ -12,7 +12,7 @@ from microneedling.core.parsing import utcnow
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.records import models
 from microneedling.records.database import Database, data_dir
-from microneedling.services import importer, plans, predictions, screenings, sessions
+from microneedling.services import consent, importer, plans, predictions, screenings, sessions
 from microneedling.services import photos as photo_store
 from microneedling.services.patients import list_patients
 
@@ -77,6 +77,18 @@ def run_demo(db: Database, knowledge: Knowledge, *, actor: str = "demo") -> dict
             refused[code] = str(exc)
 
     plan = created["MN-0001"]
+    with db.transaction(actor) as s:
+        for kind in ("treatment", "research_photos"):
+            form = consent.consent_form(kind)
+            consent.record_consent(
+                s,
+                patient_code="MN-0001",
+                kind=kind,
+                statements=[item["id"] for item in form["statements"]],
+                signer_name="Sample Patient One",
+                shown_sha256=form["text_sha256"],
+                witnessed_by=CLINICIAN,
+            )
     with db.transaction(actor) as s:
         started = sessions.start_session(s, knowledge, plan_id=plan["id"], clinician=CLINICIAN)
     session_id = started["id"]

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from microneedling.core.errors import ValidationError
 from microneedling.records import models
 from microneedling.records.audit import ACTOR_KEY
+from microneedling.records.consent import ConsentRecord, DiaryEntry
 from microneedling.records.photo_store import photo_dir
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import record
@@ -42,6 +43,19 @@ def _records_of(patient: models.Patient, photos: list[models.Photo]) -> list[tup
             keys += [("zone_treatment", z.id) for z in treatment.zone_treatments]
     keys += [("photo", p.id) for p in photos]
     return keys
+
+
+def _consents_of(db: Session, patient: models.Patient) -> list[ConsentRecord]:
+    return list(db.scalars(select(ConsentRecord).where(ConsentRecord.patient_id == patient.id)))
+
+
+def _unlink_diary_photos(db: Session, photos: list[models.Photo]) -> None:
+    """Diary entries keep their scores; the photo they pointed to goes with the others."""
+    ids = [p.id for p in photos]
+    if not ids:
+        return
+    for entry in db.scalars(select(DiaryEntry).where(DiaryEntry.photo_id.in_(ids))):
+        entry.photo_id = None
 
 
 def _blank_free_text(patient: models.Patient) -> None:
@@ -78,7 +92,9 @@ def erase_patient(db: Session, code: str, *, reason: str) -> dict[str, Any]:
     reason = _check_reason(reason)
     patient = patient_by_code(db, code)
     photos = list(db.scalars(select(models.Photo).where(models.Photo.patient_id == patient.id)))
-    keys = _records_of(patient, photos)
+    consents = _consents_of(db, patient)
+    # the consents' typed names and drawn signatures live in personal_value under these keys
+    keys = _records_of(patient, photos) + [("consent_record", c.id) for c in consents]
     shared = set(
         db.scalars(
             select(models.Photo.sha256).where(
@@ -88,6 +104,11 @@ def erase_patient(db: Session, code: str, *, reason: str) -> dict[str, Any]:
         )
     )
     files = [photo_dir() / p.stored_path for p in photos if p.sha256 not in shared]
+    _unlink_diary_photos(db, photos)
+    for consent in consents:
+        if consent.withdrawal_reason is not None:
+            consent.withdrawal_reason = ERASED
+    db.flush()
     for photo in photos:
         for analysis in photo.analyses:
             db.delete(analysis)

@@ -25,6 +25,7 @@ from microneedling.protocol.phases import (
     require_phase,
 )
 from microneedling.records import models
+from microneedling.services.consent import require_treatment_consent
 from microneedling.services.devices import device_by_model_or_id
 from microneedling.services.lookups import by_id
 from microneedling.services.screenings import require_current_screening
@@ -66,11 +67,13 @@ def _advance(
 def start_session(
     db: Session, knowledge: Knowledge, *, plan_id: int, clinician: str
 ) -> dict[str, Any]:
-    """Start the plan's next scheduled session: the screening gate applies at every visit."""
+    """Start the plan's next scheduled session: the screening gate applies at every visit, and the
+    patient's consent to the treatment text now in effect is required."""
     plan = by_id(db, models.TreatmentPlan, plan_id, "plan")
     if not clinician.strip():
         raise ValidationError("clinician", "name the treating clinician")
     require_current_screening(db, knowledge, plan.patient)
+    require_treatment_consent(db, plan.patient)
     open_sessions = [s for s in plan.sessions if s.phase not in ("scheduled", "completed")]
     if open_sessions:
         raise ValidationError(
