@@ -71,7 +71,7 @@ def test_whole_course_from_the_command_line(clinic: Cli, tmp_path: Path) -> None
     )
     ok(clinic("screening", "acknowledge", str(screening["id"]), "--clinician", "Dr A"))
     created = run(clinic, PLAN_CREATE)
-    assert "cheek_left" in created.stdout and "not medical advice" in created.stdout
+    assert "Left cheek" in created.stdout and "not medical advice" in created.stdout
     plan = json.loads(ok(clinic("plan", "show", "1", "--json")).stdout)
     depths = {z["zone"]: z["depth_mm"] for z in plan["zones"]}
     # the cheek zone includes the cheekbone: 1.0 mm at most (drpen_chart)

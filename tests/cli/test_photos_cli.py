@@ -25,7 +25,7 @@ def samples(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
 def test_analyze_table_json_csv_and_overlay(samples: list[Path], tmp_path: Path) -> None:
     table = runner.invoke(app, ["analyze", str(samples[0])])
     assert table.exit_code == 0, table.output
-    assert "cheek_left" in table.stdout and "mm/px" in table.stdout
+    assert "Left cheek" in table.stdout and "mm/px" in table.stdout
     out_csv = tmp_path / "metrics.csv"
     result = runner.invoke(
         app,
@@ -146,7 +146,7 @@ def test_store_and_trend(clinic: Cli, samples: list[Path]) -> None:
     assert cheek[2]["predicted_collagen_pct"] > cheek[0]["predicted_collagen_pct"]
     assert cheek[0]["goodman_baron_grade"] == 3  # the clinician's grade beside the scar count
     text = ok(clinic("trend", "P1")).stdout
-    assert "cheek_left" in text and "2026-03-30" in text
+    assert "Left cheek" in text and "2026-03-30" in text
     refused(clinic("analyze", str(samples[0]), "--patient", "P9"), "patient P9 not found")
     refused(clinic("analyze", str(samples[0]), "--patient", "P1", "--view", "top"), "view")
 

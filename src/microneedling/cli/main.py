@@ -18,6 +18,7 @@ from microneedling.cli import (
 )
 from microneedling.cli import consent as consent_cli
 from microneedling.cli import diary as diary_cli
+from microneedling.cli import lots as lots_cli
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
 from microneedling.cli.photos import (
@@ -54,6 +55,7 @@ app.add_typer(photos.app, name="photos")
 app.add_typer(consent_cli.app, name="consent")
 app.add_typer(diary_cli.app, name="diary")
 app.add_typer(diary_cli.flags_app, name="flags")
+app.add_typer(lots_cli.app, name="lots")
 
 
 def _version(value: bool) -> None:

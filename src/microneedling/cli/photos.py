@@ -23,6 +23,7 @@ from microneedling.cli.output import (
 from microneedling.core.errors import MicroneedlingError, ValidationError
 from microneedling.core.files import atomic_output, check_output, optional_output, write_text
 from microneedling.core.parsing import check_not_future, parse_date
+from microneedling.core.vocabulary import display, metric_label
 
 app = new_app("Photos: write the bundled sample series.")
 
@@ -50,7 +51,7 @@ def _grey_box(text: str | None) -> tuple[int, int, int, int] | None:
 def render_analysis(name: str, summary: dict[str, Any]) -> None:
     rows = []
     for zone in summary["zones"]:
-        cells = [zone["zone"], f"{zone['area_cm2']:.1f}"]
+        cells = [display("zone", zone["zone"]), f"{zone['area_cm2']:.1f}"]
         for _, key, fmt in TABLE_METRICS:
             value = zone[key]
             if key == "ita_deg":
@@ -222,9 +223,16 @@ def compare_command(
     if as_json:
         print_json(summary)
         return
+    render_comparison(summary, before.name, after.name, show_all=show_all)
+
+
+def render_comparison(
+    summary: dict[str, Any], before_name: str, after_name: str, *, show_all: bool = False
+) -> None:
+    """The comparison as a person reads it: alignment, the changes table and the rule."""
     a = summary["alignment"]
     message(
-        f"aligned {after.name} onto {before.name}: scale {a['scale']:.3f}, rotation "
+        f"aligned {after_name} onto {before_name}: scale {a['scale']:.3f}, rotation "
         f"{a['rotation_deg']:+.1f}°, shift {a['shift_px']} px"
     )
     rows = [r for r in summary["changes"] if show_all or r["beyond_noise"] is not False]
@@ -233,13 +241,13 @@ def compare_command(
         ("zone", "metric", "before", "after", "change", "noise ±", "verdict"),
         (
             (
-                r["zone"],
-                r["metric"],
+                display("zone", r["zone"]),
+                metric_label(r["metric"]),
                 f"{r['before']:.3g}",
                 f"{r['after']:.3g}",
                 f"{r['change']:+.3g}",
                 "" if r["noise"] is None else f"{r['noise']:.3g}",
-                r["verdict"],
+                display("verdict", r["verdict"]),
             )
             for r in rows
         ),
@@ -278,6 +286,11 @@ def trend_command(
         return
     if result["mixed_models"]:
         warnings([result["mixed_models"]])
+    render_trend(patient, result)
+
+
+def render_trend(patient: str, result: dict[str, Any]) -> None:
+    """Each zone's metrics over time, one table per zone."""
     zones = sorted({z["zone"] for p in result["points"] for z in p["zones"]})
     for zone in zones:
         rows = []
@@ -301,7 +314,7 @@ def trend_command(
                 )
             )
         table(
-            f"{patient}, {zone}",
+            f"{patient}, {display('zone', zone)}",
             (
                 "date",
                 "day",
@@ -339,7 +352,7 @@ def reanalyze_command(
                 (
                     p["photo_id"],
                     p["taken_on"],
-                    p["view"],
+                    display("view", p["view"]),
                     p["previous_model"] or "",
                     p["status"] if "reason" not in p else f"{p['status']}: {p['reason']}",
                 )

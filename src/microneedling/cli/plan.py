@@ -10,6 +10,7 @@ from microneedling import DISCLAIMER
 from microneedling.cli.context import new_app, state
 from microneedling.cli.output import JsonOption, message, print_json, table
 from microneedling.core.parsing import parse_date
+from microneedling.core.vocabulary import display, in_words
 from microneedling.services import plans as service
 
 app = new_app("Make and show treatment plans (depth per zone, sessions, interval).")
@@ -17,27 +18,30 @@ app = new_app("Make and show treatment plans (depth per zone, sessions, interval
 
 def render_plan(view: dict[str, Any]) -> None:
     table(
-        f"Plan {view['id']} for {view['patient']}: {view['indication']}, "
+        f"Plan {view['id']} for {view['patient']}: {display('indication', view['indication'])}, "
         f"{view['sessions_planned']} sessions every {view['interval_days']} days"
         + (f", {view['device']}" if view["device"] else ""),
         ("zone", "depth mm", "range mm", "why"),
         (
             (
-                z["zone"],
+                display("zone", z["zone"]),
                 f"{z['depth_mm']:.2f}",
                 f"{z['range_min_mm']:g}–{z['range_max_mm']:g}",
-                z["rationale"],
+                in_words(z["rationale"]),
             )
             for z in view["zones"]
         ),
     )
     for line in view["rationale"]:
         if line != DISCLAIMER:
-            message(f"  {line}")
+            message(f"  {in_words(line)}")
     table(
         "Sessions",
         ("#", "id", "scheduled for", "phase"),
-        ((s["number"], s["id"], s["scheduled_for"], s["phase"]) for s in view["sessions"]),
+        (
+            (s["number"], s["id"], s["scheduled_for"], display("phase", s["phase"]))
+            for s in view["sessions"]
+        ),
     )
     message(DISCLAIMER, style="italic")
 

@@ -13,6 +13,7 @@ from microneedling.cli.output import JsonOption, message, panel, print_json, tab
 from microneedling.core.errors import ValidationError
 from microneedling.core.files import optional_output
 from microneedling.core.parsing import parse_datetime, parse_depth_mm, utcnow
+from microneedling.core.vocabulary import display, in_words
 from microneedling.services import sessions as service
 
 app = new_app("Record a treatment session: preparation -> treatment -> post-treatment -> done.")
@@ -20,19 +21,33 @@ record_app = new_app("Record the current phase of a session.")
 app.add_typer(record_app, name="record")
 
 
+def _value(value: Any) -> str:
+    """A recorded value as a person reads it: yes/no for a flag, display names for keys."""
+    if isinstance(value, bool):
+        return display("answer", value)
+    return in_words(str(value))
+
+
 def _summary(data: dict[str, Any]) -> str:
     return "; ".join(
-        f"{k.replace('_', ' ')}: {v}" for k, v in data.items() if v is not None and k[-3:] != "_at"
+        f"{k.replace('_', ' ')}: {_value(v)}"
+        for k, v in data.items()
+        if v is not None and k[-3:] != "_at"
     )
 
 
 def render_session(view: dict[str, Any]) -> None:
     table(
         f"Session {view['id']} (#{view['number']}) of {view.get('patient', '')}: "
-        f"phase {view['phase']}",
+        f"phase {display('phase', view['phase'])}",
         ("phase", "started UTC", "ended UTC", "recorded"),
         (
-            (p["phase"], p["started_at"][11:19], (p["ended_at"] or "")[11:19], _summary(p["data"]))
+            (
+                display("phase", p["phase"]),
+                p["started_at"][11:19],
+                (p["ended_at"] or "")[11:19],
+                _summary(p["data"]),
+            )
             for p in view.get("phases", [])
         ),
     )
@@ -42,11 +57,11 @@ def render_session(view: dict[str, Any]) -> None:
             ("zone", "mm", "passes", "pattern", "endpoint", "lot", "deviation"),
             (
                 (
-                    z["zone"],
+                    display("zone", z["zone"]),
                     f"{z['depth_mm']:.2f}",
                     z["passes"],
-                    z["pattern"],
-                    z["endpoint"],
+                    display("pattern", z["pattern"]),
+                    display("endpoint", z["endpoint"]),
                     z["cartridge_lot"],
                     z["deviation_reason"],
                 )

@@ -14,6 +14,7 @@ from microneedling.core.clinical import Pattern
 from microneedling.core.errors import ValidationError
 from microneedling.core.files import atomic_output, check_output
 from microneedling.core.parsing import parse_depth_mm, parse_enum, parse_float
+from microneedling.core.vocabulary import display, in_words
 from microneedling.core.zones import FacialZone, parse_zone
 
 if TYPE_CHECKING:  # the models import SciPy: loaded only when a simulation runs
@@ -102,9 +103,9 @@ def render(summary: dict[str, Any]) -> None:
         ("zone", "depth mm", "reaches", "per cm²", "spacing mm", "injured %", "overlap"),
         (
             (
-                z["zone"],
+                display("zone", z["zone"]),
                 f"{z['depth_mm']:g} → {z['effective_depth_mm']:.2f}",
-                z["layer"].replace("_", " "),
+                display("layer", z["layer"]),
                 f"{z['density_per_cm2']:,.0f}",
                 f"{z['spacing_median_mm']:.3f}",
                 f"{100 * z['injured_fraction']:.1f} ({100 * z['injured_fraction_poisson']:.1f})",
@@ -122,7 +123,7 @@ def render(summary: dict[str, Any]) -> None:
         ("zone", "redness gone", "visible change", "collagen wk 12", "12 wk after last"),
         (
             (
-                z["zone"],
+                display("zone", z["zone"]),
                 _day(z["erythema_settled_day"]) + _range(z["erythema_settled_day_interval"], ""),
                 _day(z["visible_day"], none="not reached") + _range(z["visible_day_interval"], ""),
                 f"{z['collagen_pct_by_week'][12]:+.0f}%"
@@ -152,7 +153,7 @@ def render(summary: dict[str, Any]) -> None:
             ("zone", "µg/cm² (p5–p95)", "intact µg/cm²", "ratio", "closure τ h"),
             (
                 (
-                    z["zone"],
+                    display("zone", z["zone"]),
                     _uptake_cell(z["absorption"]),
                     f"{z['absorption']['intact_cumulative_ug_cm2']:.3g}",
                     "∞"
@@ -241,7 +242,11 @@ def render_comparison(view: dict[str, Any]) -> None:
                     continue
                 values = zone[key]
                 rows.append(
-                    (item["label"], zone["zone"], *(_band(values[c], fmt) for c, _, fmt in shown))
+                    (
+                        item["label"],
+                        display("zone", zone["zone"]),
+                        *(_band(values[c], fmt) for c, _, fmt in shown),
+                    )
                 )
         title = label if key == "outcomes" else f"{label} {view['reference']}"
         table(f"{title} ({view['device']})", ("setting", "zone", *(h for _, h, _ in shown)), rows)
@@ -269,7 +274,7 @@ def render_explanation(view: dict[str, Any]) -> None:
                 _cell(p["value"]),
                 f"{_cell(p['low'])}–{_cell(p['high'])}",
                 p.get("unit") or "",
-                p.get("source") or "",
+                in_words(p.get("source") or ""),
                 "yes" if p.get("fitted") else "no",
             ]
             for p in view["parameters"]
@@ -289,7 +294,7 @@ def render_explanation(view: dict[str, Any]) -> None:
             [
                 [
                     r["point"],
-                    r["source"],
+                    in_words(r["source"] or ""),
                     _cell(r["observed"]),
                     _cell(r["predicted"]),
                     _cell(r["error"]),

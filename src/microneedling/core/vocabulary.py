@@ -7,6 +7,7 @@ name is changed in one place and the same thing has the same name everywhere.
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from typing import Any
 
@@ -82,3 +83,25 @@ def metric_label(metric: str) -> str:
     """A metric's name with its unit, e.g. "Pores (per cm²)"."""
     name, its_unit = display("metric", metric), unit(metric)
     return f"{name} ({its_unit})" if its_unit else name
+
+
+_IN_TEXT_KINDS = ("source", "indication", "zone", "layer", "endpoint", "pattern")
+
+
+@cache
+def _key_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
+    names: dict[str, str] = {}
+    for kind in _IN_TEXT_KINDS:
+        for key in _entries(kind):
+            # plain words ("nose", "chin") read well as they are; only coined keys are replaced
+            if ("_" in key or any(c.isdigit() for c in key)) and key not in names:
+                names[key] = display(kind, key)
+    alternatives = "|".join(re.escape(k) for k in sorted(names, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?:{alternatives})(?![\w-])"), names
+
+
+def in_words(text: str) -> str:
+    """``text`` (a plan's stored rationale, a warning) with every coined key in it, such as
+    ``drpen_chart``, ``acne_scars`` or ``cheek_left``, replaced by its display name."""
+    pattern, names = _key_pattern()
+    return pattern.sub(lambda m: names[m.group()], text)
