@@ -8,6 +8,7 @@ escaped by Jinja2; nothing from the records is ever marked safe.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -22,6 +23,7 @@ from starlette.responses import HTMLResponse
 from microneedling import DISCLAIMER
 from microneedling.app.clinic import Actor
 from microneedling.app.permissions import Rule, allows
+from microneedling.core import vocabulary
 
 TEMPLATES = Path(__file__).parent / "templates"
 CSRF_FIELD = "csrf_token"
@@ -47,6 +49,15 @@ def csrf_field(context: Context) -> Markup:
     return Markup('<input type="hidden" name="{}" value="{}">').format(CSRF_FIELD, escape(token))
 
 
+def number(value: object, digits: int = 2) -> str:
+    """A measurement for reading: ``0.1234`` -> ``0.12``; a missing or non-finite value -> "—"."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return "—" if value is None else str(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return "—"
+    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -56,6 +67,12 @@ def environment() -> Environment:
         lstrip_blocks=True,
     )
     env.globals["csrf_field"] = csrf_field
+    # the words people read (core.vocabulary): {{ zone | display("zone") }}, {{ m | metric_label }}
+    env.filters["display"] = lambda key, kind: vocabulary.display(kind, key)
+    env.filters["metric_label"] = vocabulary.metric_label
+    env.filters["unit"] = vocabulary.unit
+    env.filters["in_words"] = vocabulary.in_words
+    env.filters["number"] = number
     env.globals["disclaimer"] = DISCLAIMER
     return env
 

@@ -29,6 +29,9 @@ from microneedling.services import accounts
 SESSION_COOKIE = "mn_session"
 LOGIN_CSRF_COOKIE = "mn_login_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+# Set on a response refused by the permission table (or the no-photos rule), so a refusal by
+# role can be told from a refusal for a missing CSRF token or bad input (the role-matrix test).
+REFUSAL_HEADER = "X-Refused-By"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "::1", "[::1]", "testserver"})
 SECURITY_HEADERS = {
@@ -57,7 +60,7 @@ class RouteInfo:
     route: Any  # something with ``matches(scope)``
     is_mount: bool
 
-    def keys(self) -> list[tuple[str, str]]:
+    def permission_keys(self) -> list[tuple[str, str]]:
         """The permission table's keys of this route: ``[("GET", "/patients/{code}")]``."""
         methods = self.methods - {"HEAD"} if self.methods else frozenset({"GET"})
         return [(m, self.path) for m in sorted(methods)]
@@ -164,10 +167,14 @@ def install_guard(app: FastAPI) -> None:
             request.state.actor = actor
             refusal = _refusal(rule, actor)
             if refusal is not None:
-                return _secured(error_response(request, refusal))
+                response = error_response(request, refusal)
+                response.headers[REFUSAL_HEADER] = "permissions"
+                return _secured(response)
         response = await call_next(request)
         if actor is not None and actor.is_researcher and _is_image(response):
-            return _secured(error_response(request, Forbidden("researchers see no face photos")))
+            refused = error_response(request, Forbidden("researchers see no face photos"))
+            refused.headers[REFUSAL_HEADER] = "no-photos"
+            return _secured(refused)
         return _secured(response)
 
 

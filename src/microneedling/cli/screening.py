@@ -52,11 +52,7 @@ def collect_answers(
 @app.command("questions")
 def questions(as_json: bool = JsonOption) -> None:
     """List the screening questions with their codes."""
-    k = load_knowledge()
-    rows = [
-        {"code": c.code, "kind": k.contraindication_kind(c).value, "question": k.question(c)}
-        for c in k.contraindications
-    ]
+    rows = service.screening_questions(load_knowledge())
     if as_json:
         print_json(rows)
         return

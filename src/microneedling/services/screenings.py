@@ -16,7 +16,26 @@ from microneedling.records import models
 from microneedling.services.lookups import by_id, latest_screening, patient_by_code
 from microneedling.services.views import screening_view
 
-__all__ = ["acknowledge", "require_current_screening", "screen_patient", "screening_view"]
+__all__ = [
+    "acknowledge",
+    "require_current_screening",
+    "screen_patient",
+    "screening_questions",
+    "screening_view",
+]
+
+
+def screening_questions(knowledge: Knowledge) -> list[dict[str, str]]:
+    """The screening questions in order: code, kind (absolute/relative, after the clinic's
+    policy) and the question as asked (policy values filled in)."""
+    return [
+        {
+            "code": c.code,
+            "kind": knowledge.contraindication_kind(c).value,
+            "question": knowledge.question(c),
+        }
+        for c in knowledge.contraindications
+    ]
 
 
 def screen_patient(

@@ -11,6 +11,7 @@ from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.app.rendering import render
 from microneedling.core.parsing import LATEST_DATE, MIN_BIRTH_YEAR, parse_int
 from microneedling.services import patients as service
+from microneedling.services import timeline as timeline_service
 from microneedling.services.paging import Page
 
 router = APIRouter()
@@ -61,3 +62,17 @@ def new_patient(
     with clinic.transaction(actor) as db:
         view = service.register_patient(db, code=code, birth_year=year, fitzpatrick=fitzpatrick)
     return RedirectResponse(f"/patients/{view['code']}", status_code=303)
+
+
+@router.get("/patients/{code}")
+def patient_record(
+    request: Request, code: str, clinic: ClinicDep, actor: CurrentAccount
+) -> Response:
+    """A patient's record as one timeline (the reading is logged with the actor)."""
+    with clinic.transaction(actor) as db:
+        timeline = timeline_service.patient_timeline(db, code, researcher=actor.is_researcher)
+    return render(
+        request,
+        "patient.html",
+        {"title": f"Patient {timeline['patient']['code']}", **timeline},
+    )
