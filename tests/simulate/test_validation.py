@@ -24,10 +24,17 @@ from microneedling.simulate.validation import (
     validation_table,
 )
 
-KNOWN_MISSES: dict[str, str] = {}
-"""Validation points the model misses today, with the reason (none since the Kenkel depth was
-checked against its trial registration and new collagen I given the published turnover of skin
-collagen; see healing.yaml)."""
+KNOWN_MISSES: dict[str, str] = {
+    "lotfi_trichrome_collagen": (
+        "model +119.5% against +53.2% trichrome collagen (tolerance x/÷ 2, up to 106.4%). The "
+        "gain is fitted to Kenkel's ultrasound density with the facial needle depth taken as "
+        "1.5 mm: Kenkel's abstract gives none, and its registration (NCT03803059) says 'up to "
+        "2.5 mm' for the neck only. The point is met if that depth was 1.76 mm or more (2.0 mm: "
+        "96.5%, 2.5 mm: 80.7%), deeper than this project's guidance for facial wrinkles, or if "
+        "ultrasound density overstates histological collagen by more than the x2 allowed"
+    ),
+}
+"""Validation points the model misses today, each with the reason (see healing.yaml)."""
 
 VALIDATION = points("validation")
 ROWS = {row["point"]: row for row in validation_table(role="validation")}
@@ -131,17 +138,18 @@ def test_parameter_table_lists_every_parameter_with_its_range() -> None:
 
 
 def test_an_unpublished_series_depth_widens_the_fitted_range() -> None:
-    """Kenkel's depth is published only as "up to 2.5 mm": the calibration refits the gain at
-    both ends of ``depth_range_mm``, and the stored range holds the fit at the shallower end."""
+    """Kenkel's facial depth is not published: the calibration refits the gain at both ends of
+    ``depth_range_mm``, and the stored range holds both fits (shallower, more gain per session
+    for the same change)."""
     spec = healing_spec()
-    kenkel = spec["series"]["kenkel"]
-    assert kenkel["depth_mm"] == max(kenkel["depth_range_mm"])
-    (shallow,) = depth_variants(spec)
-    assert shallow["series"]["kenkel"]["depth_mm"] == min(kenkel["depth_range_mm"])
-    at_shallow_end = calibrate(shallow, ranges=False)["collagen_gain_pct"]["value"]
+    low, high = spec["series"]["kenkel"]["depth_range_mm"]
+    assert low < spec["series"]["kenkel"]["depth_mm"] < high
+    variants = depth_variants(spec)
+    assert sorted(v["series"]["kenkel"]["depth_mm"] for v in variants) == [low, high]
+    shallow = next(v for v in variants if v["series"]["kenkel"]["depth_mm"] == low)
+    gain = calibrate(shallow, ranges=False)["collagen_gain_pct"]["value"]
     stored = parameter_specs()["collagen_gain_pct"]
-    assert at_shallow_end > stored.value  # less depth, more gain per session for the same change
-    assert stored.high >= at_shallow_end * (1 - 1e-4)
+    assert gain > stored.value and stored.high >= gain * (1 - 1e-4)
 
 
 def test_new_collagen_i_turns_over_at_the_published_rate_of_skin_collagen() -> None:

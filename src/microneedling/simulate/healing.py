@@ -37,8 +37,8 @@ References
 .. [2] Segal RA, Diegelmann RF, Ward KR, Reynolds A. A differential equation model of collagen
    accumulation in a healing wound. Bull Math Biol. 2012;74:2165-2182.
 .. [3] Kenkel JM, et al. Aesthet Surg J. 2021 (ultrasound dermal density +101.86% three months
-   after four monthly sessions at depths of up to 2.5 mm, per its registration NCT03803059;
-   total elastin unchanged).
+   after four monthly sessions; facial needle depth not published, its registration
+   NCT03803059 gives up to 2.5 mm for the neck; total elastin unchanged).
 .. [4] El-Domyati M, et al. J Clin Aesthet Dermatol. 2015; Int J Dermatol. 2015 (collagen I,
    III, VII up, total elastin down after six sessions two weeks apart).
 .. [5] Verzijl N, et al. Effect of collagen turnover on the accumulation of advanced glycation
