@@ -76,7 +76,15 @@ def to_lab_fast(rgb01: Float) -> Float:
     Default RGB colour space - sRGB.
     CIE 15:2004, Colorimetry, 3rd edition, section 8.2.1.
     """
-    xyz = cv2.transform(srgb_to_linear(rgb01), _M_OVER_WHITE)  # every matrix entry > 0
+    return lab_from_linear(srgb_to_linear(rgb01))
+
+
+def lab_from_linear(linear: Float) -> Float:
+    """Linear sRGB (IEC 61966-2-1, already decoded) to CIELAB (D65, 2°), as ``to_lab_fast``.
+
+    XYZ by the sRGB matrix, then CIE 15:2004's f(t) with its exact constants, in float32.
+    """
+    xyz = cv2.transform(np.asarray(linear, np.float32), _M_OVER_WHITE)  # every entry > 0
     f = cv2.pow(xyz, 1.0 / 3.0)
     dark = xyz <= _EPSILON
     if dark.any():
@@ -86,6 +94,43 @@ def to_lab_fast(rgb01: Float) -> Float:
     lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
     lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
     return np.asarray(lab, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class BalancedImage:
+    """An 8-bit photo after white balance: display values, CIELAB and linear reflectance.
+
+    ``rgb01`` equals ``WhiteBalance.apply`` of the codes / 255, and ``lab`` and ``reflectance``
+    equal ``to_lab_fast`` and ``linear_reflectance`` of it, value for value.
+    """
+
+    rgb01: Float
+    lab: Float
+    reflectance: Float
+    rgb8: NDArray[np.uint8]  # rgb01 x 255, truncated (what the overlay shows)
+
+
+def balance_codes(rgb8: NDArray[np.uint8], balance: WhiteBalance) -> BalancedImage:
+    """White balance, linearise and convert an 8-bit image through per-channel code tables.
+
+    An 8-bit channel has only 256 values: each is balanced and linearised once, in a 256-entry
+    table, and the image is looked up (``cv2.LUT``) instead of computed pixel by pixel; the
+    sRGB decoding is done once for CIELAB and reflectance together. Same values as balancing
+    ``rgb8 / 255`` with ``balance.apply`` and converting that, several times faster.
+    """
+    codes = np.arange(256, dtype=np.float32)[:, None] / 255.0
+    balanced = balance.apply(np.repeat(codes, 3, axis=1))  # (256, 3) as apply gives per pixel
+    linear = srgb_to_linear(balanced)
+    image = np.ascontiguousarray(rgb8)
+    rgb01 = cv2.LUT(image, balanced.reshape(256, 1, 3))
+    linear_image = cv2.LUT(image, linear.reshape(256, 1, 3))
+    shown = (balanced * 255).astype(np.uint8).reshape(256, 1, 3)
+    return BalancedImage(
+        rgb01=np.asarray(rgb01, np.float32),
+        lab=lab_from_linear(linear_image),
+        reflectance=np.maximum(linear_image, np.float32(1e-4)),
+        rgb8=np.asarray(cv2.LUT(image, shown), np.uint8),
+    )
 
 
 def linear_reflectance(rgb01: Float) -> Float:

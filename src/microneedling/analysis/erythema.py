@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -15,7 +17,7 @@ class Redness:
     red_area_fraction: float
 
 
-def erythema_index(reflectance: NDArray[np.float32]) -> NDArray[np.float32]:
+def erythema_index(reflectance: NDArray[np.floating[Any]]) -> NDArray[np.float32]:
     """EI = 100 [log10(1/R_green) - log10(1/R_red)] = 100 log10(R_red / R_green).
 
     Haemoglobin absorbs green light, so redder skin reflects less green and the index rises.
@@ -43,10 +45,20 @@ def redness(
     ``reflectance`` is the linear (rows, cols, 3) image; a (rows, cols) erythema-index map is also
     taken, for callers that computed one, and then averaged.
     """
-    a = lab[..., 1][mask]
+    m8 = np.ascontiguousarray(mask).view(np.uint8)
+    count = int(np.count_nonzero(mask))
+    if count == 0:
+        return Redness(float("nan"), float("nan"), float("nan"))
+    a_mean = float(_masked_means(lab, m8)[1])
     if reflectance.ndim == 3:
-        mean = reflectance[mask].mean(axis=0)
-        ei = float(erythema_index(mean))
+        ei = float(erythema_index(_masked_means(reflectance, m8)[:3]))
     else:
-        ei = float(reflectance[mask].mean())
-    return Redness(float(a.mean()), ei, float((a > red_threshold_a).mean()))
+        ei = float(_masked_means(reflectance, m8)[0])
+    red = np.count_nonzero((lab[..., 1] > red_threshold_a) & mask)
+    return Redness(a_mean, ei, red / count)
+
+
+def _masked_means(image: NDArray[np.float32], mask8: NDArray[np.uint8]) -> NDArray[np.float64]:
+    """Per-channel means of ``image`` over a 0/1 mask, summed in float64 in one pass (OpenCV),
+    without gathering the masked pixels into a copy first."""
+    return np.asarray(cv2.mean(image, mask8), dtype=np.float64)

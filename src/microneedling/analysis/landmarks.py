@@ -219,19 +219,48 @@ def weighted_nms(
     return kept
 
 
-def _letterbox(rgb: NDArray[np.uint8], size: int) -> tuple[NDArray[np.uint8], float, float, float]:
+def shrink_area(
+    image: NDArray[np.uint8], size: tuple[int, int]
+) -> tuple[NDArray[np.uint8], float, float]:
+    """``image`` area-averaged to ``size`` (width, height), as ``cv2.resize`` with INTER_AREA.
+
+    A large reduction is done first by halving (2x2 means, OpenCV's vectorised special case, about
+    ten times faster per pixel than a general area resize) while the rest of the reduction stays
+    2x or more, then by one area resize; the result differs from a single area resize by rounding
+    only. An odd last row or column is left out of a halving, so the result may cover slightly
+    less than the whole image: returns it with the width and height (source pixels) it covers.
+    """
+    height, width = image.shape[:2]
+    new_w, new_h = size
+    covered_w, covered_h = float(width), float(height)
+    level = 1
+    while image.shape[1] >= 4 * new_w and image.shape[0] >= 4 * new_h:
+        even_w, even_h = image.shape[1] // 2 * 2, image.shape[0] // 2 * 2
+        image = cv2.resize(
+            image[:even_h, :even_w], (even_w // 2, even_h // 2), interpolation=cv2.INTER_AREA
+        )
+        level *= 2
+        covered_w, covered_h = float(image.shape[1] * level), float(image.shape[0] * level)
+    if (image.shape[1], image.shape[0]) != (new_w, new_h):
+        image = cv2.resize(image, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    return image, covered_w, covered_h
+
+
+def _letterbox(
+    rgb: NDArray[np.uint8], size: int
+) -> tuple[NDArray[np.uint8], tuple[float, float], float, float]:
     """The image shrunk (area-averaged) into a size x size square, centred, black around it.
 
-    Returns the square and the mapping back: image = (square - offset) / scale.
+    Returns the square and the mapping back: image = (square - offset) / scale, per axis (x, y).
     """
     height, width = rgb.shape[:2]
     scale = size / max(height, width)
     new_w, new_h = max(round(width * scale), 1), max(round(height * scale), 1)
-    small = cv2.resize(rgb, (new_w, new_h), interpolation=cv2.INTER_AREA)
+    small, covered_w, covered_h = shrink_area(rgb, (new_w, new_h))
     square = np.zeros((size, size, 3), np.uint8)
     off_x, off_y = (size - new_w) // 2, (size - new_h) // 2
     square[off_y : off_y + new_h, off_x : off_x + new_w] = small
-    return square, new_w / width, float(off_x), float(off_y)
+    return square, (new_w / covered_w, new_h / covered_h), float(off_x), float(off_y)
 
 
 def detect_faces(rgb: NDArray[np.uint8], min_score: float = MIN_FACE_SCORE) -> list[FaceBox]:
@@ -255,7 +284,7 @@ def detect_faces(rgb: NDArray[np.uint8], min_score: float = MIN_FACE_SCORE) -> l
     for merged, score in weighted_nms(np.column_stack([boxes, centres_and_points]), scores[keep]):
         in_square = merged[4:].reshape(7, 2) * 128.0
         in_image = (in_square - [off_x, off_y]) / scale
-        x0, y0, x1, y1 = merged[:4] * 128.0 / scale
+        x0, y0, x1, y1 = merged[:4] * 128.0 / np.tile(scale, 2)
         faces.append(
             FaceBox(
                 centre=(float(in_image[0, 0]), float(in_image[0, 1])),
@@ -288,8 +317,8 @@ def _crop(rgb: NDArray[np.uint8], rect: _Rect, size: int) -> NDArray[np.uint8]:
         if x1 - x0 >= 2 and y1 - y0 >= 2:
             factor = shrink / 1.5
             new_w, new_h = max(round((x1 - x0) / factor), 2), max(round((y1 - y0) / factor), 2)
-            source = cv2.resize(rgb[y0:y1, x0:x1], (new_w, new_h), interpolation=cv2.INTER_AREA)
-            fx, fy = (x1 - x0) / new_w, (y1 - y0) / new_h
+            source, covered_w, covered_h = shrink_area(rgb[y0:y1, x0:x1], (new_w, new_h))
+            fx, fy = covered_w / new_w, covered_h / new_h
         else:
             x0 = y0 = 0
     # output pixel (col, row) -> crop coordinate ((col + 0.5) / size) -> image edge coordinate

@@ -7,7 +7,7 @@ measure one zone of the prepared photo. ``analyze`` runs both and assembles one 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -107,6 +107,7 @@ class PhotoAnalysis:
     timings: dict[str, float]
     overlay: Overlay
     image_shape: tuple[int, int]
+    cpu_timings: dict[str, float] = field(default_factory=dict)  # CPU seconds per stage
 
     def metric(self, zone: FacialZone) -> ZoneMetrics:
         for m in self.metrics:
@@ -171,7 +172,7 @@ def measure_zones(prepared: PreparedPhoto) -> PhotoAnalysis:
         results.append(ZoneMetrics(zone=zone, area_cm2=area, **row))
     pores, scars, pigment = metrics.pore_spots(p), metrics.scar_spots(p), metrics.pigment_spots(p)
     overlay = Overlay(
-        rgb=(p.rgb01 * 255).astype(np.uint8),
+        rgb=p.cached("rgb8", lambda: (p.rgb01 * 255).astype(np.uint8)),
         labels=p.labels,
         pores=pores.centres_px,
         pore_radii=pores.radii_px,
@@ -192,4 +193,5 @@ def measure_zones(prepared: PreparedPhoto) -> PhotoAnalysis:
         p.timings.seconds,
         overlay,
         p.image_shape,
+        p.timings.cpu_seconds,
     )

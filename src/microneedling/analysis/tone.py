@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import cv2
 import numpy as np
 from numpy.typing import NDArray
 
@@ -56,15 +57,18 @@ def tone(
     spreads are interquartile ranges of the per-pixel values, robust to the odd freckle or
     highlight.
     """
-    lightness, b = lab[..., 0][mask], lab[..., 2][mask]
-    red = reflectance[..., 0][mask]
-    per_pixel_ita = np.degrees(np.arctan2(lightness - 50.0, b))
-    per_pixel_mi = 100.0 * np.log10(1.0 / red)
+    if not mask.any():
+        return Tone(None, float("nan"), float("nan"), float("nan"))
+    m8 = np.ascontiguousarray(mask).view(np.uint8)
+    lightness, _, b, _ = cv2.mean(lab, m8)  # one pass, summed in float64
+    red_mean = cv2.mean(reflectance, m8)[0]
+    per_pixel_ita = np.degrees(np.arctan2(lab[..., 0][mask] - 50.0, lab[..., 2][mask]))
     q_ita = np.percentile(per_pixel_ita, [25, 75])
-    q_mi = np.percentile(per_pixel_mi, [25, 75])
+    # MI = 100 log10(1 / R) falls as R rises: its quartiles are those of R, the other way round
+    q_red = np.percentile(reflectance[..., 0][mask], [25, 75])
     return Tone(
-        ita_deg(float(lightness.mean()), float(b.mean())),
+        ita_deg(float(lightness), float(b)),
         float(q_ita[1] - q_ita[0]),
-        melanin_index(float(red.mean())),
-        float(q_mi[1] - q_mi[0]),
+        melanin_index(float(red_mean)),
+        melanin_index(float(q_red[0])) - melanin_index(float(q_red[1])),
     )
