@@ -16,6 +16,7 @@ from microneedling.cli import (
     screening,
     session,
 )
+from microneedling.cli import cohort as cohort_cli
 from microneedling.cli import consent as consent_cli
 from microneedling.cli import diary as diary_cli
 from microneedling.cli import lots as lots_cli
@@ -52,6 +53,7 @@ app.command("compare")(compare_command)
 app.command("trend")(trend_command)
 app.command("reanalyze")(reanalyze_command)
 app.add_typer(photos.app, name="photos")
+app.add_typer(cohort_cli.app, name="cohort")
 app.add_typer(consent_cli.app, name="consent")
 app.add_typer(diary_cli.app, name="diary")
 app.add_typer(diary_cli.flags_app, name="flags")

@@ -1,0 +1,1 @@
+"""Study cohorts: manifests, Dask analysis, paired statistics, reports and exports (FHIR R4B)."""
