@@ -29,6 +29,7 @@ from microneedling.cli.photos import (
     trend_command,
 )
 from microneedling.cli.records import adverse_event, aftercare, export_record, import_file
+from microneedling.cli.report import report
 from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
 
@@ -57,6 +58,7 @@ app.add_typer(cohort_cli.app, name="cohort")
 app.add_typer(consent_cli.app, name="consent")
 app.add_typer(diary_cli.app, name="diary")
 app.add_typer(diary_cli.flags_app, name="flags")
+app.command("report")(report)
 app.add_typer(lots_cli.app, name="lots")
 
 

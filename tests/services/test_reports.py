@@ -1,0 +1,111 @@
+"""The patient report: the PDF parses back (pypdf), holds every section, and its numbers are the
+stored ones; a picture of its first page is saved under test-output/reports/.
+
+The first page is pictured by Chromium headless (a screenshot of the same HTML at A4 width):
+WeasyPrint 53+ has no PNG output and pypdf cannot rasterise, so this is the route available.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from sqlalchemy import select
+
+from microneedling import DISCLAIMER
+from microneedling.protocol.knowledge import Knowledge
+from microneedling.records import models
+from microneedling.records.database import Database
+from microneedling.services import diary, reports
+from tests.services.test_diary import enter, treated_session
+
+OUTPUT = Path(__file__).resolve().parents[2] / "test-output" / "reports"
+SECTIONS = (
+    "Your treatment plan",
+    "Your sessions",
+    "Photos before and after",
+    "Measured changes",
+    "Healing after each session",
+    "Expected course",
+    "Aftercare",
+    "Consent",
+)
+
+
+def _text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    assert len(reader.pages) >= 2
+    return re.sub(r"\s+", " ", " ".join(page.extract_text() for page in reader.pages))
+
+
+def screenshot(html: str, name: str) -> Path | None:
+    """The first A4 page of the HTML as PNG, by Chromium headless (None without Chromium)."""
+    browser = shutil.which("chromium") or shutil.which("chromium-browser")
+    if browser is None:
+        return None
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    page = OUTPUT / f"{name}.html"
+    page.write_text(html, encoding="utf-8")
+    target = OUTPUT / f"{name}-page1.png"
+    subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars",
+         f"--screenshot={target}", "--window-size=794,1123", page.as_uri()],
+        check=True, capture_output=True, timeout=60,
+    )  # fmt: skip
+    return target
+
+
+@pytest.fixture
+def treated(database: Database, knowledge: Knowledge, clinic: Any) -> int:
+    sid = treated_session(database, knowledge, depth_mm=0.5)
+    enter(database, sid, {0: 7, 1: 5, 2: 4, 8: 3})
+    return sid
+
+
+def test_report_pdf_holds_every_section_and_the_stored_numbers(
+    database: Database, knowledge: Knowledge, treated: int
+) -> None:
+    with database.transaction("Dr A") as s:
+        rendered = reports.patient_report(s, knowledge, "P1")
+    assert rendered.pdf is not None and rendered.pdf.startswith(b"%PDF")
+    text = _text(rendered.pdf)
+    for section in SECTIONS:
+        assert section in text, section
+    assert re.sub(r"\s+", " ", DISCLAIMER) in text
+    with database.reading() as s:
+        plan = s.scalars(select(models.TreatmentPlan)).one()
+        for zone in plan.zones:
+            assert f"{zone.depth_mm:.2f} mm" in text  # planned depths as stored
+        done = s.get_one(models.TreatmentSession, treated)
+        assert f"{done.zone_treatments[0].depth_mm:.2f} mm, 3 passes" in text
+        view = diary.diary_view(s, treated)
+        flags = view["flags"]
+    rows = " ".join(
+        f"{e['day']} {e['redness']} {e['pain']} {e['swelling']}" for e in view["entries"]
+    )
+    assert rows in text  # the diary table, row by row
+    assert f"after day {view['late_after']['day']:.1f}" in text
+    assert flags and all(f["reason"][:40] in text for f in flags)
+    assert "cheek_left" not in text and "Left cheek" in text  # display names, not keys
+    assert "P1" in text
+    picture = screenshot(rendered.html, "patient-report")
+    if picture is not None:
+        assert picture.stat().st_size > 10_000
+
+
+def test_stored_text_is_shown_as_text(
+    database: Database, knowledge: Knowledge, treated: int
+) -> None:
+    with database.transaction("<b>x</b>") as s:
+        view = diary.acknowledge_flag(s, flag_id=diary.list_flags(s)[0]["id"])
+    assert view["acknowledged_by"] == "<b>x</b>"
+    with database.transaction("Dr A") as s:
+        rendered = reports.patient_report(s, knowledge, "P1", pdf=False)
+    assert rendered.pdf is None and "<script" not in rendered.html
+    assert 'src="http' not in rendered.html and 'href="http' not in rendered.html  # nothing fetched
