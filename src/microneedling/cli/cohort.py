@@ -9,8 +9,16 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from microneedling.cli.context import new_app, state
-from microneedling.cli.output import JsonOption, console, message, print_json, table, warnings
+from microneedling.cli.context import USER_ERROR_EXIT, new_app, state
+from microneedling.cli.output import (
+    JsonOption,
+    console,
+    message,
+    print_json,
+    table,
+    visible,
+    warnings,
+)
 from microneedling.core.errors import ValidationError
 
 app = new_app("Study cohorts: analyse photos on Dask, statistics, report, exports.")
@@ -67,7 +75,7 @@ def analyze(
     as_json: bool = JsonOption,
 ) -> None:
     """Measure every photo of a cohort (resumable: a rerun measures only what is missing)."""
-    from microneedling.cohort.manifest import load_manifest
+    from microneedling.cohort.manifest import ManifestError, load_manifest
     from microneedling.cohort.runner import run_cohort
 
     if workers is not None and not 0 <= workers <= 1024:
@@ -78,7 +86,12 @@ def analyze(
         raise ValidationError("source", "give a manifest or patients/an indication, not both")
     counts: dict[str, int] = {}
     if source is not None:
-        manifest = load_manifest(source)
+        try:
+            manifest = load_manifest(source)
+        except ManifestError as exc:
+            for problem in exc.problems:  # every problem on its own line
+                typer.echo(f"error: {visible(str(problem), one_line=True)}", err=True)
+            raise typer.Exit(USER_ERROR_EXIT) from None
     else:
         from microneedling.cohort.stored import manifest_from_database
 
@@ -235,10 +248,9 @@ def export_command(
         from microneedling.services.fhir_export import patient_bundle_json
 
         assert fhir is not None and patient is not None
-        with state(ctx).reading() as db:
-            text = patient_bundle_json(db, patient)
-        with atomic_output(fhir, "fhir", force=force) as output:
-            output.temp.write_text(text, encoding="utf-8")
+        # the file is renamed into place after the export's audit entry is committed
+        with atomic_output(fhir, "fhir", force=force) as output, state(ctx).transaction() as db:
+            output.temp.write_text(patient_bundle_json(db, patient), encoding="utf-8")
         message(f"wrote {fhir}")
         return
     frame = _results(results)

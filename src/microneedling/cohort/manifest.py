@@ -155,7 +155,6 @@ def _parse_row(
         problems.append(Problem(row, "photo", "empty"))
     else:
         photo = photo if photo.is_absolute() else folder / photo
-        _check_file(photo, row, problems)
     session = None
     if values.get("session", "").strip():
         session = _int(values["session"], row, "session", problems, low=1)
@@ -165,7 +164,10 @@ def _parse_row(
     birth_year = None
     if values.get("birth_year", "").strip():
         birth_year = _int(values["birth_year"], row, "birth_year", problems, low=1900)
-    if len(problems) > before or visit is None or day is None:
+    fatal = len(problems) > before or visit is None or day is None
+    if photo_text:
+        _check_file(photo, row, problems)  # a file's problem still lets the rows be compared
+    if fatal or visit is None or day is None:
         return None
     return ManifestRow(
         row=row,

@@ -26,7 +26,7 @@ import pandas as pd
 from numpy.typing import ArrayLike, NDArray
 from scipy import stats
 
-from microneedling.analysis.compare import Band, detection_floor
+from microneedling.analysis.compare import COLOUR_METRICS, Band, detection_floor
 from microneedling.core.errors import ValidationError
 
 __all__ = [
@@ -76,6 +76,7 @@ class Usable:
     failed: int
     quality_failed: int
     no_consent: int
+    colour_unbalanced: int = 0
 
     def as_dict(self) -> dict[str, int]:
         return {
@@ -84,11 +85,13 @@ class Usable:
             "excluded_quality": self.quality_failed,
             "excluded_no_consent": self.no_consent,
             "used": self.photos - self.failed - self.quality_failed - self.no_consent,
+            "colour_metrics_excluded_white_balance": self.colour_unbalanced,
         }
 
 
 def usable(results: pd.DataFrame, consented: set[str] | None = None) -> Usable:
-    """Measured rows of photos that passed the quality checks (and of consenting patients)."""
+    """Measured rows of photos that passed the quality checks (and of consenting patients);
+    the colour metrics of photos whose white balance fell back are left out too (counted)."""
     photos = results.drop_duplicates("photo")
     failed = photos["status"] != "measured"
     poor = (photos["status"] == "measured") & ~photos["quality_ok"].astype(bool)
@@ -97,12 +100,21 @@ def usable(results: pd.DataFrame, consented: set[str] | None = None) -> Usable:
         no_consent = ~photos["patient"].isin(consented) & ~failed & ~poor
     keep = set(photos.loc[~failed & ~poor & ~no_consent, "photo"])
     frame = results[results["photo"].isin(keep)]
+    # colour metrics of a photo whose white balance fell back are not comparable (as in compare)
+    unbalanced = frame["white_balance_fallback"].astype(bool)
+    frame = frame[~(unbalanced & frame["metric"].isin(COLOUR_METRICS))]
     return Usable(
         frame,
         len(photos),
         int(failed.sum()),
         int(poor.sum()),
         int(no_consent.sum()),
+        int(
+            results.loc[
+                results["photo"].isin(keep) & results["white_balance_fallback"].astype(bool),
+                "photo",
+            ].nunique()
+        ),
     )
 
 
