@@ -49,8 +49,13 @@ def _private(
     return record(obj, exclude=(*exclude, *hidden))
 
 
-def _event(kind: str, at: datetime | date | None, data: dict[str, Any]) -> dict[str, Any]:
-    return {"kind": kind, "at": plain(at), "_sort": _when(at), "data": data}
+def _event(
+    kind: str, at: datetime | date | None, data: dict[str, Any], *, after: datetime | None = None
+) -> dict[str, Any]:
+    """One event; ``after``: it cannot have come before this (a session not yet started, dated
+    by its day only, still comes after the plan that scheduled it)."""
+    when = _when(at) if after is None else max(_when(at), after)
+    return {"kind": kind, "at": plain(at), "_sort": when, "data": data}
 
 
 def photo_metrics(photo: models.Photo) -> dict[str, Any]:
@@ -127,6 +132,7 @@ def patient_timeline(db: Session, code: str, *, researcher: bool = False) -> dic
                             for z in t.zone_treatments
                         ],
                     },
+                    after=p.created_at,
                 )
             )
     photos = db.scalars(
