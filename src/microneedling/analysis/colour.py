@@ -43,6 +43,9 @@ _DECODED = np.where(_CODES <= 0.04045, _CODES / 12.92, ((_CODES + 0.055) / 1.055
 _LINEAR16 = _DECODED.astype(np.float32)
 _EPSILON = 216.0 / 24389.0  # CIE's exact constants for the linear segment of f(t)
 _KAPPA = 24389.0 / 27.0
+_F_TO_LAB = np.array(  # (L*, a*, b*) from (f(X), f(Y), f(Z), 1), CIE 15:2004 eq. 8.3
+    [[0.0, 116.0, 0.0, -16.0], [500.0, -500.0, 0.0, 0.0], [0.0, 200.0, -200.0, 0.0]], np.float32
+)
 
 
 def srgb_to_linear(rgb01: Float) -> Float:
@@ -87,12 +90,10 @@ def lab_from_linear(linear: Float) -> Float:
     xyz = cv2.transform(np.asarray(linear, np.float32), _M_OVER_WHITE)  # every entry > 0
     f = cv2.pow(xyz, 1.0 / 3.0)
     dark = xyz <= _EPSILON
-    if dark.any():
-        f[dark] = (_KAPPA * xyz[dark] + 16.0) / 116.0
-    lab = np.empty_like(f)
-    lab[..., 0] = 116.0 * f[..., 1] - 16.0
-    lab[..., 1] = 500.0 * (f[..., 0] - f[..., 1])
-    lab[..., 2] = 200.0 * (f[..., 1] - f[..., 2])
+    if dark.any():  # whole-array arithmetic, then a masked copy: faster than gather and scatter
+        np.copyto(f, (_KAPPA * xyz + 16.0) / 116.0, where=dark)
+    # L* = 116 f(Y) - 16, a* = 500 (f(X) - f(Y)), b* = 200 (f(Y) - f(Z)): one affine map
+    lab = cv2.transform(f.reshape(-1, 1, 3), _F_TO_LAB).reshape(f.shape)
     return np.asarray(lab, dtype=np.float32)
 
 

@@ -30,6 +30,8 @@ TURNING_ORIENTATIONS = {5, 6, 7, 8}  # displayed turned a quarter: width and hei
 JPEG_END = b"\xff\xd9"
 JPEG_TAIL_BYTES = 64 * 1024  # cameras may append data (e.g. a second image) after the marker
 IPD_SAFETY = 1.15  # the 1/8 preview's pupil distance is an estimate: keep 15% in hand
+MAX_IPD_FRACTION = 0.6  # pupils at most this share of the short side apart (a face filling the
+# frame has them about 0.4 of its width apart): below that no preview is decoded to look
 MIN_SIDE_PX = 480
 MAX_PIXELS = 50_000_000  # above the 24 MP the product promises; guards against decompression bombs
 MAX_FILE_BYTES = 320_000_000  # 50 MP of 16-bit RGB, uncompressed: no photo file is larger
@@ -179,7 +181,12 @@ def _decode_jpeg(data: bytes, reduction: int) -> RGB | None:
         4: cv2.IMREAD_REDUCED_COLOR_4,
         8: cv2.IMREAD_REDUCED_COLOR_8,
     }[reduction]
-    bgr = cv2.imdecode(np.frombuffer(data, np.uint8), flags)  # (IMREAD_COLOR_RGB: OpenCV >= 4.10)
+    encoded = np.frombuffer(data, np.uint8)
+    rgb_flag = getattr(cv2, "IMREAD_COLOR_RGB", None)  # OpenCV >= 4.10: libjpeg writes RGB
+    if rgb_flag is not None:  # (saves converting every pixel from BGR afterwards)
+        rgb = cv2.imdecode(encoded, (flags & ~cv2.IMREAD_COLOR) | rgb_flag)
+        return None if rgb is None else np.asarray(rgb, np.uint8)
+    bgr = cv2.imdecode(encoded, flags)
     return None if bgr is None else np.asarray(cv2.cvtColor(bgr, cv2.COLOR_BGR2RGB), np.uint8)
 
 
@@ -214,8 +221,11 @@ def _dct_reduction(data: bytes, field: str, min_ipd_px: float) -> int:
             if image.format not in JPEG_FORMATS:
                 return 1
             longest = max(image.size)
+            shortest = min(image.size)
     except (OSError, SyntaxError, ValueError, Image.DecompressionBombError):
         return 1  # the full decode reports what is wrong
+    if shortest * MAX_IPD_FRACTION / 2 < min_ipd_px * IPD_SAFETY:
+        return 1  # no face fits this photo with its pupils far enough apart to halve it
     preview, _, _ = _decode(data, field, 8)
     faces = detect_faces(preview)
     if len(faces) != 1:

@@ -48,6 +48,16 @@ def sharpness(lightness: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
     return float(laplacian[mask].var()) if mask.any() else 0.0
 
 
+def clipped_fraction(rgb01: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
+    """The share of ``mask``'s pixels with a channel at 250/255 or more (possibly clipped)."""
+    count = int(np.count_nonzero(mask))
+    if count == 0:
+        return 0.0
+    limit = np.float32(250 / 255)
+    bright = (rgb01[..., 0] >= limit) | (rgb01[..., 1] >= limit) | (rgb01[..., 2] >= limit)
+    return int(np.count_nonzero(bright & mask)) / count
+
+
 def assess_quality(
     pose: HeadPose,
     lightness: NDArray[np.float32],
@@ -91,7 +101,7 @@ def assess_quality(
         f"{low:g}-{high:g}",
         f"skin is {'under' if median_l < low else 'over'}-exposed (median L* {median_l:.0f})",
     )
-    clipped = float((rgb01[skin] >= 250 / 255).any(axis=-1).mean()) if skin.any() else 0.0
+    clipped = clipped_fraction(rgb01, skin)
     check(
         "clipped_fraction",
         clipped,

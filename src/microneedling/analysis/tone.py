@@ -62,13 +62,81 @@ def tone(
     m8 = np.ascontiguousarray(mask).view(np.uint8)
     lightness, _, b, _ = cv2.mean(lab, m8)  # one pass, summed in float64
     red_mean = cv2.mean(reflectance, m8)[0]
-    per_pixel_ita = np.degrees(np.arctan2(lab[..., 0][mask] - 50.0, lab[..., 2][mask]))
-    q_ita = np.percentile(per_pixel_ita, [25, 75])
+    q_ita = ita_quantiles(lab[..., 0][mask], lab[..., 2][mask], (0.25, 0.75))
     # MI = 100 log10(1 / R) falls as R rises: its quartiles are those of R, the other way round
-    q_red = np.percentile(reflectance[..., 0][mask], [25, 75])
+    q_red = linear_quantiles(reflectance[..., 0][mask], (0.25, 0.75))
     return Tone(
         ita_deg(float(lightness), float(b)),
         float(q_ita[1] - q_ita[0]),
         melanin_index(float(red_mean)),
         melanin_index(float(q_red[0])) - melanin_index(float(q_red[1])),
     )
+
+
+def _angle_order(y: NDArray[np.float32], x: NDArray[np.float32]) -> NDArray[np.float32]:
+    """A number that sorts as atan2(y, x) does over (-180°, 180°], without the arctangent: the
+    "diamond angle" y / (|x| + |y|), folded outwards for x < 0 (-2..2, monotonic in the angle)."""
+    r = y / np.maximum(np.abs(x) + np.abs(y), np.float32(1e-30))
+    return np.where(x >= 0, r, np.copysign(np.float32(2.0), y) - r).astype(np.float32)
+
+
+def order_statistics(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float]:
+    """The values of rank ``ranks`` (0-based, ascending) in ``values``, as a full sort would give.
+
+    One partition at every other rank of a run of neighbours; the rank just above a partition
+    rank is the smallest value of the partition's next part, found by a minimum instead.
+    """
+    pivots: list[int] = []
+    followers: list[int] = []
+    for rank in sorted(set(ranks)):
+        if rank - 1 in pivots and rank - 1 not in followers:
+            followers.append(rank)
+        else:
+            pivots.append(rank)
+    picked = np.partition(values, pivots)
+    out = {rank: float(picked[rank]) for rank in pivots}
+    for rank in followers:
+        above = [p for p in pivots if p > rank]
+        out[rank] = float(picked[rank : above[0] if above else len(values)].min())
+    return out
+
+
+def linear_quantiles(values: NDArray[np.float32], quantiles: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, 100 * q)`` (linear interpolation) for each q, by ``order_statistics``
+    (one partition per quantile instead of two)."""
+    n = len(values)
+    spots = [(n - 1) * q for q in quantiles]
+    ranks = sorted({min(int(np.floor(s)) + step, n - 1) for s in spots for step in (0, 1)})
+    at = order_statistics(values, ranks)
+    return [_lerp(at[int(np.floor(s))], at[min(int(np.floor(s)) + 1, n - 1)], s % 1) for s in spots]
+
+
+def _lerp(a: float, b: float, t: float) -> float:
+    """numpy's interpolation between neighbouring order statistics (exact at both ends)."""
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
+
+
+def ita_quantiles(
+    lightness: NDArray[np.float32], b_star: NDArray[np.float32], quantiles: tuple[float, ...]
+) -> list[float]:
+    """Quantiles of the per-pixel ITA° (atan2(L* - 50, b*) in degrees), as ``np.percentile``
+    (linear interpolation) of the per-pixel angles would give them.
+
+    The pixels are ordered by a cheap monotonic stand-in for the angle, and the arctangent is
+    taken only of the order statistics the quantiles fall between: the same values, without an
+    arctangent per pixel.
+    """
+    y = np.asarray(lightness, np.float32) - np.float32(50.0)
+    x = np.asarray(b_star, np.float32)
+    order = _angle_order(y, x)
+    n = len(order)
+    spots = [(n - 1) * q for q in quantiles]
+    ranks = sorted({min(int(np.floor(s)) + step, n - 1) for s in spots for step in (0, 1)})
+    angle_at = {}
+    for rank, value in order_statistics(order, ranks).items():
+        i = int(np.flatnonzero(order == np.float32(value))[0])
+        angle_at[rank] = float(np.degrees(np.arctan2(y[i], x[i])))
+    return [
+        _lerp(angle_at[int(np.floor(s))], angle_at[min(int(np.floor(s)) + 1, n - 1)], s % 1)
+        for s in spots
+    ]
