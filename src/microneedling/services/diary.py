@@ -476,6 +476,7 @@ def diary_view(db: Session, session_id: int) -> dict[str, Any]:
         "patient": row.plan.patient.code,
         "session_date": session_date(row).isoformat(),
         "entries": entries,
+        "measured_a_star": measured_redness(db, entries),
         "predicted": None if predicted is None else predicted.__dict__,
         "late_after": late_after,
         "late_level": warning_signs().late_redness.level,
@@ -506,3 +507,51 @@ def diaries_of_patient(db: Session, patient_code: str) -> list[dict[str, Any]]:
         )
     }
     return [diary_view(db, sid) for sid in sorted(ids)]
+
+
+def attach_photo(
+    database: Any,
+    actor: str,
+    *,
+    session_id: int,
+    day: int,
+    data: bytes,
+    progress: Any,
+) -> dict[str, Any]:
+    """A diary photo, analysed like any photo (redness per zone), then linked to its diary day
+    (a job's work: ``services.photo_jobs.analyse_upload`` does the measuring and storing)."""
+    from microneedling.services import photo_jobs
+
+    with database.reading() as db:
+        row = by_id(db, models.TreatmentSession, session_id, "session")
+        code = row.plan.patient.code
+    stored = photo_jobs.analyse_upload(
+        database, actor, patient_code=code, data=data, session_id=session_id, progress=progress
+    )
+    with database.transaction(actor) as db:
+        entry = db.scalar(
+            select(DiaryEntry).where(DiaryEntry.session_id == session_id, DiaryEntry.day == day)
+        )
+        if entry is not None:
+            entry.photo_id = int(stored["photo_id"])
+    return {"photo_id": stored["photo_id"], "day": day}
+
+
+def measured_redness(db: Session, entries: list[dict[str, Any]]) -> dict[int, float]:
+    """Per diary day with an analysed photo, the mean CIELAB a* over its zones (redness as
+    measured, to hold beside the patient's score and the prediction)."""
+    out: dict[int, float] = {}
+    for entry in entries:
+        if entry.get("photo_id") is None:
+            continue
+        photo = db.get(models.Photo, entry["photo_id"])
+        if photo is None or not photo.analyses:
+            continue
+        values = [
+            float(z["a_star"])
+            for z in photo.analyses[-1].summary.get("zones", [])
+            if z.get("a_star") is not None and math.isfinite(float(z["a_star"]))
+        ]
+        if values:
+            out[int(entry["day"])] = round(sum(values) / len(values), 2)
+    return out
