@@ -13,9 +13,14 @@ import pytest
 from numpy.typing import NDArray
 from skimage import data
 
-from microneedling.analysis.colour import linear_reflectance, to_lab_fast
+from microneedling.analysis.colour import (
+    WhiteBalance,
+    balance_codes,
+    linear_reflectance,
+    to_lab_fast,
+)
 from microneedling.analysis.erythema import redness
-from microneedling.analysis.tone import ita_deg, tone
+from microneedling.analysis.tone import ita_deg, ita_quantiles, linear_quantiles, tone
 
 LAB_TOLERANCE = 0.1
 ITA_TOLERANCE_DEG = 0.1
@@ -105,3 +110,34 @@ def test_ita_for_small_and_negative_b() -> None:
     lab[..., 0], lab[..., 2] = 70.0, 0.2
     undefined = tone(lab, np.full((1, 2, 3), 0.5, np.float32), np.ones((1, 2), bool))
     assert undefined.ita_deg is None
+
+
+def test_code_tables_give_the_per_pixel_conversion() -> None:
+    """``balance_codes`` (white balance, sRGB decoding and CIELAB looked up per 8-bit code) gives
+    the values of balancing ``codes / 255`` and converting every pixel, on every code of each
+    channel and under a cast."""
+    rng = np.random.default_rng(7)
+    rgb8 = rng.integers(0, 256, size=(64, 256, 3), dtype=np.uint8)
+    rgb8[0] = np.arange(256, dtype=np.uint8)[:, None]  # every code in every channel
+    balance = WhiteBalance("test", (1.12, 1.0, 0.87), 100)
+    fast = balance_codes(rgb8, balance)
+    rgb01 = balance.apply(rgb8.astype(np.float32) / 255.0)
+    assert np.array_equal(fast.rgb01, rgb01)
+    assert np.array_equal(fast.rgb8, (rgb01 * 255).astype(np.uint8))
+    assert np.abs(fast.lab - to_lab_fast(rgb01)).max() < 1e-4
+    assert np.array_equal(fast.reflectance, linear_reflectance(rgb01))
+
+
+def test_quartiles_without_a_per_pixel_arctangent_match_numpy() -> None:
+    """ITA° quartiles ordered by the angle's monotonic stand-in, and quartiles by one partition,
+    equal ``np.percentile`` of the per-pixel values, b* of either sign and few or many pixels."""
+    rng = np.random.default_rng(3)
+    for n in (1, 2, 3, 4, 5, 9, 1000, 20001):
+        lightness = rng.normal(60, 15, n).astype(np.float32)
+        b_star = rng.normal(4, 10, n).astype(np.float32)  # a third of them below zero
+        angles = np.degrees(np.arctan2(lightness - 50.0, b_star))
+        expected = np.percentile(angles, [25, 75])
+        assert ita_quantiles(lightness, b_star, (0.25, 0.75)) == pytest.approx(expected, abs=1e-4)
+        assert linear_quantiles(b_star, (0.25, 0.75)) == pytest.approx(
+            np.percentile(b_star, [25, 75]), abs=1e-5
+        )

@@ -2,10 +2,12 @@
 
 import math
 
+import cv2
 import numpy as np
 import pytest
+from skimage import data
 
-from microneedling.analysis.landmarks import _crop, _Rect, ssd_anchors, weighted_nms
+from microneedling.analysis.landmarks import _crop, _Rect, shrink_area, ssd_anchors, weighted_nms
 
 
 def test_ssd_anchors_are_blazeface_short_range_grid() -> None:
@@ -59,3 +61,20 @@ def test_crop_samples_the_rotated_square() -> None:
     # side 800 (12.5x shrink, averaged first): rows 16-32, columns 24-40
     assert shrunk[18:30, 26:38].mean() > 240
     assert shrunk[36:].mean() < 5 and shrunk[:14].mean() < 5
+
+
+@pytest.mark.parametrize(("width", "height"), [(3000, 4000), (1001, 777), (130, 97)])
+def test_shrink_by_halving_matches_one_area_resize(width: int, height: int) -> None:
+    """The halving pyramid gives what one area resize gives, to rounding and to the last step's
+    coarser weights (under a code on average on a photo), and says how much of the image it
+    covered (odd edges dropped)."""
+    image = cv2.resize(data.astronaut(), (width, height), interpolation=cv2.INTER_CUBIC)
+    size = (max(width // 23, 1), max(height // 23, 1))
+    shrunk, covered_w, covered_h = shrink_area(image, size)
+    assert shrunk.shape == (size[1], size[0], 3)
+    assert width - 32 <= covered_w <= width and height - 32 <= covered_h <= height
+    region = image[: int(covered_h), : int(covered_w)]
+    direct = cv2.resize(region, size, interpolation=cv2.INTER_AREA).astype(float)
+    difference = np.abs(shrunk.astype(float) - direct)
+    print(f"{width}x{height}: mean {difference.mean():.2f}, worst {difference.max():.0f} codes")
+    assert difference.mean() < 1.0 and np.percentile(difference, 99) <= 6

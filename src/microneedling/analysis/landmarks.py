@@ -234,7 +234,7 @@ def shrink_area(
     new_w, new_h = size
     covered_w, covered_h = float(width), float(height)
     level = 1
-    while image.shape[1] >= 4 * new_w and image.shape[0] >= 4 * new_h:
+    while image.shape[1] >= 8 * new_w and image.shape[0] >= 8 * new_h:
         even_w, even_h = image.shape[1] // 2 * 2, image.shape[0] // 2 * 2
         image = cv2.resize(
             image[:even_h, :even_w], (even_w // 2, even_h // 2), interpolation=cv2.INTER_AREA
