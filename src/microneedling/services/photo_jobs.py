@@ -37,6 +37,10 @@ Progress = Callable[[float, str], None]
 _KEY_CHARS = frozenset("0123456789abcdef")
 
 
+def _bomb(size: str) -> str:
+    return f"{size}: refused without decoding (it could be a decompression bomb); reduce the photo"
+
+
 def check_upload(data: bytes, field: str = "photo") -> str:
     """Refuse an upload that is empty, too large, not a JPEG/PNG/TIFF, or over ``MAX_PIXELS``
     (read from the header, nothing decoded); returns the format."""
@@ -50,8 +54,8 @@ def check_upload(data: bytes, field: str = "photo") -> str:
             width, height = image.size
     except UnidentifiedImageError:
         raise ValidationError(field, "not an image (JPEG, PNG or TIFF expected)") from None
-    except Image.DecompressionBombError:
-        kind, width, height = "image", MAX_PIXELS, 2
+    except Image.DecompressionBombError:  # past twice Pillow's own pixel limit
+        raise ValidationError(field, _bomb(f"more than {2 * MAX_PIXELS // 1_000_000} MP")) from None
     except (OSError, SyntaxError, ValueError):
         raise ValidationError(
             field, "cannot read the image header; the file may be damaged"
@@ -60,9 +64,7 @@ def check_upload(data: bytes, field: str = "photo") -> str:
         raise ValidationError(field, f"{kind} images are not supported; use JPEG, PNG or TIFF")
     if width * height > MAX_PIXELS:
         raise ValidationError(
-            field,
-            f"{width}x{height} px is larger than {MAX_PIXELS // 1_000_000} MP: refused "
-            "without decoding (it could be a decompression bomb); reduce the photo",
+            field, _bomb(f"{width}x{height} px is larger than {MAX_PIXELS // 1_000_000} MP")
         )
     return kind
 
