@@ -20,7 +20,8 @@ from microneedling.analysis.colour import (
     to_lab_fast,
 )
 from microneedling.analysis.erythema import redness
-from microneedling.analysis.tone import ita_deg, ita_quantiles, linear_quantiles, tone
+from microneedling.analysis.stats import linear_quantiles, median
+from microneedling.analysis.tone import ita_deg, ita_quantiles, tone
 
 LAB_TOLERANCE = 0.1
 ITA_TOLERANCE_DEG = 0.1
@@ -130,7 +131,8 @@ def test_code_tables_give_the_per_pixel_conversion() -> None:
 
 def test_quartiles_without_a_per_pixel_arctangent_match_numpy() -> None:
     """ITA° quartiles ordered by the angle's monotonic stand-in, and quartiles by one partition,
-    equal ``np.percentile`` of the per-pixel values, b* of either sign and few or many pixels."""
+    equal ``np.percentile`` (and medians ``np.median``) of the per-pixel values, b* of either
+    sign, few or many pixels."""
     rng = np.random.default_rng(3)
     for n in (1, 2, 3, 4, 5, 9, 1000, 20001):
         lightness = rng.normal(60, 15, n).astype(np.float32)
@@ -141,3 +143,4 @@ def test_quartiles_without_a_per_pixel_arctangent_match_numpy() -> None:
         assert linear_quantiles(b_star, (0.25, 0.75)) == pytest.approx(
             np.percentile(b_star, [25, 75]), abs=1e-5
         )
+        assert median(b_star) == pytest.approx(float(np.median(b_star)), abs=1e-5)

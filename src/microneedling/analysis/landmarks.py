@@ -311,7 +311,9 @@ def _crop(rgb: NDArray[np.uint8], rect: _Rect, size: int) -> NDArray[np.uint8]:
     shrink = rect.side / size
     source, fx, fy, x0, y0 = rgb, 1.0, 1.0, 0, 0
     if shrink > 2.0:  # bilinear sampling would alias: average down to ~1.5x the crop first
-        reach = rect.side * 0.71 + 2
+        # half the turned square's bounding box, plus a few source pixels for the sampling
+        reach = 0.5 * rect.side * (abs(math.cos(rect.angle)) + abs(math.sin(rect.angle)))
+        reach += 2 + 2 * shrink
         x0, x1 = max(int(rect.cx - reach), 0), min(int(rect.cx + reach) + 1, width)
         y0, y1 = max(int(rect.cy - reach), 0), min(int(rect.cy + reach) + 1, height)
         if x1 - x0 >= 2 and y1 - y0 >= 2:

@@ -15,6 +15,7 @@ from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import HeadPose
 from microneedling.analysis.settings import Quality
+from microneedling.analysis.stats import median
 
 
 @dataclass(frozen=True)
@@ -92,7 +93,7 @@ def assess_quality(
         f">= {limits.min_sharpness.value:g}",
         f"photo is blurred (sharpness {sharp:.1f})",
     )
-    median_l = float(np.median(lightness[skin])) if skin.any() else 0.0
+    median_l = median(lightness[skin]) if skin.any() else 0.0
     low, high = limits.min_median_l.value, limits.max_median_l.value
     check(
         "exposure_median_l",
@@ -110,7 +111,7 @@ def assess_quality(
         f"{100 * clipped:.1f}% of the skin is blown out; reduce exposure or glare",
     )
     if cheek_left.any() and cheek_right.any():
-        diff = abs(float(np.median(lightness[cheek_left]) - np.median(lightness[cheek_right])))
+        diff = abs(median(lightness[cheek_left]) - median(lightness[cheek_right]))
         limit = limits.max_cheek_l_difference.value
         check(
             "lighting_difference_l",

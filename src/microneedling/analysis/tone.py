@@ -8,6 +8,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from microneedling.analysis.stats import lerp, linear_quantiles, order_statistics
+
 MIN_ABS_B = 1.0  # ITA° is left undefined where |b*| < 1: the angle is all noise there
 
 
@@ -80,42 +82,6 @@ def _angle_order(y: NDArray[np.float32], x: NDArray[np.float32]) -> NDArray[np.f
     return np.where(x >= 0, r, np.copysign(np.float32(2.0), y) - r).astype(np.float32)
 
 
-def order_statistics(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float]:
-    """The values of rank ``ranks`` (0-based, ascending) in ``values``, as a full sort would give.
-
-    One partition at every other rank of a run of neighbours; the rank just above a partition
-    rank is the smallest value of the partition's next part, found by a minimum instead.
-    """
-    pivots: list[int] = []
-    followers: list[int] = []
-    for rank in sorted(set(ranks)):
-        if rank - 1 in pivots and rank - 1 not in followers:
-            followers.append(rank)
-        else:
-            pivots.append(rank)
-    picked = np.partition(values, pivots)
-    out = {rank: float(picked[rank]) for rank in pivots}
-    for rank in followers:
-        above = [p for p in pivots if p > rank]
-        out[rank] = float(picked[rank : above[0] if above else len(values)].min())
-    return out
-
-
-def linear_quantiles(values: NDArray[np.float32], quantiles: tuple[float, ...]) -> list[float]:
-    """``np.percentile(values, 100 * q)`` (linear interpolation) for each q, by ``order_statistics``
-    (one partition per quantile instead of two)."""
-    n = len(values)
-    spots = [(n - 1) * q for q in quantiles]
-    ranks = sorted({min(int(np.floor(s)) + step, n - 1) for s in spots for step in (0, 1)})
-    at = order_statistics(values, ranks)
-    return [_lerp(at[int(np.floor(s))], at[min(int(np.floor(s)) + 1, n - 1)], s % 1) for s in spots]
-
-
-def _lerp(a: float, b: float, t: float) -> float:
-    """numpy's interpolation between neighbouring order statistics (exact at both ends)."""
-    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
-
-
 def ita_quantiles(
     lightness: NDArray[np.float32], b_star: NDArray[np.float32], quantiles: tuple[float, ...]
 ) -> list[float]:
@@ -137,6 +103,6 @@ def ita_quantiles(
         i = int(np.flatnonzero(order == np.float32(value))[0])
         angle_at[rank] = float(np.degrees(np.arctan2(y[i], x[i])))
     return [
-        _lerp(angle_at[int(np.floor(s))], angle_at[min(int(np.floor(s)) + 1, n - 1)], s % 1)
+        lerp(angle_at[int(np.floor(s))], angle_at[min(int(np.floor(s)) + 1, n - 1)], s % 1)
         for s in spots
     ]

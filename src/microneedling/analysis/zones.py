@@ -18,6 +18,7 @@ from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import LEFT_IRIS, NOSE_TIP, RIGHT_IRIS, Landmarks
 from microneedling.analysis.mesh_topology import FEATURES
+from microneedling.analysis.stats import median
 from microneedling.core.zones import FacialZone
 
 ANALYSED_ZONES: tuple[FacialZone, ...] = tuple(z for z in FacialZone if z is not FacialZone.NECK)
@@ -147,14 +148,14 @@ def zone_map(
     hairline = np.zeros(shape, dtype=bool)
     if lab is not None:
         crop = lab[y0:y1, x0:x1]
-        skin &= crop[..., 0] > np.median(crop[..., 0][skin]) - 30.0  # deep shadow, dark hair
+        skin &= crop[..., 0] > median(crop[..., 0][skin]) - 30.0  # deep shadow, dark hair
         mid_face = skin & (v > 0.3) & (v < 0.9)
         if mid_face.any():  # hair over the forehead differs in colour from mid-face skin
             above = skin & (v < 0.0)  # hair only matters above the eyes
             squared = np.zeros(int(np.count_nonzero(above)), dtype=crop.dtype)
             for channel in range(3):  # channel by channel: a strided gather is the fast one
                 plane = crop[..., channel]
-                difference = plane[above] - np.median(plane[mid_face])
+                difference = plane[above] - np.float32(median(plane[mid_face]))
                 squared += difference * difference
             hairline[above] = np.sqrt(squared) > HAIR_DELTA_E  # CIE76 distance
 

@@ -1,0 +1,54 @@
+"""Order statistics without sorting twice: quantiles and medians as NumPy gives them, faster.
+
+``np.percentile`` and ``np.median`` partition the data once for each of the two neighbouring
+order statistics they interpolate between; here the upper neighbour is the minimum of the part
+above the lower one, found in one more linear pass. The results are NumPy's, to float rounding.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numpy.typing import NDArray
+
+
+def order_statistics(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float]:
+    """The values of rank ``ranks`` (0-based, ascending) in ``values``, as a full sort would give.
+
+    One partition at every other rank of a run of neighbours; the rank just above a partition
+    rank is the smallest value of the partition's next part, found by a minimum instead.
+    """
+    pivots: list[int] = []
+    followers: list[int] = []
+    for rank in sorted(set(ranks)):
+        if rank - 1 in pivots and rank - 1 not in followers:
+            followers.append(rank)
+        else:
+            pivots.append(rank)
+    picked = np.partition(values, pivots)
+    out = {rank: float(picked[rank]) for rank in pivots}
+    for rank in followers:
+        above = [p for p in pivots if p > rank]
+        out[rank] = float(picked[rank : above[0] if above else len(values)].min())
+    return out
+
+
+def linear_quantiles(values: NDArray[np.float32], quantiles: tuple[float, ...]) -> list[float]:
+    """``np.percentile(values, 100 * q)`` (linear interpolation) for each q, by ``order_statistics``
+    (one partition per quantile instead of two)."""
+    n = len(values)
+    if n == 0:
+        return [float("nan")] * len(quantiles)
+    spots = [(n - 1) * q for q in quantiles]
+    ranks = sorted({min(int(np.floor(s)) + step, n - 1) for s in spots for step in (0, 1)})
+    at = order_statistics(values, ranks)
+    return [lerp(at[int(np.floor(s))], at[min(int(np.floor(s)) + 1, n - 1)], s % 1) for s in spots]
+
+
+def lerp(a: float, b: float, t: float) -> float:
+    """numpy's interpolation between neighbouring order statistics (exact at both ends)."""
+    return a + (b - a) * t if t < 0.5 else b - (b - a) * (1 - t)
+
+
+def median(values: NDArray[np.float32]) -> float:
+    """``np.median(values)`` (the mean of the two middle values when their number is even)."""
+    return linear_quantiles(values, (0.5,))[0]
