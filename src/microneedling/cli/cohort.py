@@ -181,13 +181,22 @@ def report_command(
     out: Path = typer.Option(..., "--out", help="HTML file to write."),
     pdf: Path | None = typer.Option(None, "--pdf", help="Also write a PDF here."),
     correction: str = typer.Option("holm", "--correction", help="holm or bh."),
+    metrics: list[str] = typer.Option([], "--metric", help="Metrics (repeat; default: all)."),
     force: bool = typer.Option(False, "--force", help="Replace existing files."),
 ) -> None:
     """Write an HTML report (and a PDF) with the cohort's tables and plots."""
+    from microneedling.cohort import statistics
     from microneedling.cohort.report import write_report
 
     frame = _results(results)
-    written = write_report(frame, out, pdf=pdf, correction=correction, force=force)
+    written = write_report(
+        frame,
+        out,
+        pdf=pdf,
+        correction=correction,
+        metrics=tuple(metrics) or statistics.DEFAULT_METRICS,
+        force=force,
+    )
     for path in written:
         message(f"wrote {path}")
 

@@ -154,7 +154,7 @@ def _parse_row(
     if not photo_text:
         problems.append(Problem(row, "photo", "empty"))
     else:
-        photo = photo if photo.is_absolute() else folder / photo
+        photo = Path(os.path.abspath(photo if photo.is_absolute() else folder / photo))
     session = None
     if values.get("session", "").strip():
         session = _int(values["session"], row, "session", problems, low=1)

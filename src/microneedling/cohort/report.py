@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import io
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -106,12 +107,17 @@ def _change_plot(paired: pd.DataFrame) -> str:
         plt.close(figure)
 
 
-def render_html(frame: pd.DataFrame, *, correction: str = "holm") -> str:
-    """The report's HTML for a results table."""
+def render_html(
+    frame: pd.DataFrame,
+    *,
+    correction: str = "holm",
+    metrics: Sequence[str] = statistics.DEFAULT_METRICS,
+) -> str:
+    """The report's HTML for a results table (the paired table over ``metrics``)."""
     from jinja2 import Environment
 
     use = statistics.usable(frame)
-    paired = statistics.paired_table(use.frame, correction=correction)
+    paired = statistics.paired_table(use.frame, correction=correction, metrics=metrics)
     columns = [
         ("metric", "s"),
         ("zone", "s"),
@@ -148,7 +154,7 @@ def render_html(frame: pd.DataFrame, *, correction: str = "holm") -> str:
         )
     breakdowns = []
     for by in ("indication", "session", "fitzpatrick"):
-        table = statistics.breakdown(use.frame, by, correction=correction)
+        table = statistics.breakdown(use.frame, by, correction=correction, metrics=metrics)
         if len(table):
             breakdowns.append(
                 (
@@ -187,13 +193,14 @@ def write_report(
     *,
     pdf: Path | None = None,
     correction: str = "holm",
+    metrics: Sequence[str] = statistics.DEFAULT_METRICS,
     force: bool = False,
 ) -> list[Path]:
     """Write the HTML report (and the PDF); both files are written atomically."""
     check_output(out, "out", force=force, suffixes=(".html", ".htm"))
     if pdf is not None:
         check_output(pdf, "pdf", force=force, suffixes=(".pdf",))
-    html = render_html(frame, correction=correction)
+    html = render_html(frame, correction=correction, metrics=metrics)
     with atomic_output(out, "out", force=force) as output:
         output.temp.write_text(html, encoding="utf-8")
     written = [out]

@@ -104,7 +104,7 @@ def measure_row(row: dict[str, Any], out_dir: str, version: str) -> dict[str, An
     out = Path(out_dir)
     path = Path(row["photo"])
     number = int(row["row"])
-    field = f"row {number} photo"
+    field = str(path)  # the reason names the file, the same whichever manifest lists it
     try:
         source = source_id(path)
         data = read_file_bytes(path, field, max_bytes=MAX_FILE_BYTES)
