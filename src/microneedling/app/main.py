@@ -74,9 +74,10 @@ def create_app(
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        clinic.jobs.start()
         yield
         clinic.jobs.shutdown(wait=False)
-        if database is None:
+        if database is None:  # the app made its engine: close its connections
             db.dispose()
 
     app = FastAPI(

@@ -62,9 +62,11 @@ class JobRunner:
 
     def __init__(self, database: Database, *, workers: int = 2) -> None:
         self.database = database
+        self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._futures: dict[int, Future[None]] = {}
         self._lock = threading.Lock()
+        self.closed = False
 
     def submit(
         self,
@@ -96,7 +98,16 @@ class JobRunner:
             future.result(timeout=timeout_s)
 
     def shutdown(self, *, wait: bool = True) -> None:
+        """Stop the workers (``wait``: let running and queued work finish first)."""
+        self.closed = True
         self._pool.shutdown(wait=wait, cancel_futures=not wait)
+
+    def start(self) -> None:
+        """Start the workers again after ``shutdown`` (an app served a second time)."""
+        with self._lock:
+            if self.closed:
+                self._pool = ThreadPoolExecutor(max_workers=self.workers, thread_name_prefix="job")
+                self.closed = False
 
     def _update(self, job_id: int, actor: str, **values: Any) -> None:
         with self.database.transaction(actor) as db:
