@@ -20,6 +20,7 @@ from microneedling.cli import cohort as cohort_cli
 from microneedling.cli import consent as consent_cli
 from microneedling.cli import diary as diary_cli
 from microneedling.cli import lots as lots_cli
+from microneedling.cli import users as users_cli
 from microneedling.cli.context import new_app, state
 from microneedling.cli.demo import demo
 from microneedling.cli.photos import (
@@ -30,6 +31,7 @@ from microneedling.cli.photos import (
 )
 from microneedling.cli.records import adverse_event, aftercare, export_record, import_file
 from microneedling.cli.report import report
+from microneedling.cli.serve import serve
 from microneedling.cli.simulate import simulate
 from microneedling.records.database import DATABASE_URL_ENV
 
@@ -55,6 +57,8 @@ app.command("trend")(trend_command)
 app.command("reanalyze")(reanalyze_command)
 app.add_typer(photos.app, name="photos")
 app.add_typer(cohort_cli.app, name="cohort")
+app.add_typer(users_cli.app, name="users")
+app.command("serve")(serve)
 app.add_typer(consent_cli.app, name="consent")
 app.add_typer(diary_cli.app, name="diary")
 app.add_typer(diary_cli.flags_app, name="flags")
