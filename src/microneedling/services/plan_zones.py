@@ -18,6 +18,7 @@ from microneedling.core.anatomy import zone_depth
 from microneedling.core.clinical import Indication
 from microneedling.core.errors import ValidationError
 from microneedling.core.parsing import check_text
+from microneedling.core.vocabulary import display
 from microneedling.core.zones import FacialZone, parse_zone
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.protocol.phases import MAX_PASSES
@@ -61,7 +62,7 @@ def zone_detail(knowledge: Knowledge, plan: models.TreatmentPlan, zone: str) -> 
     the_zone = parse_zone(zone)
     row = next((z for z in plan.zones if z.zone == the_zone.value), None)
     if row is None:
-        raise ValidationError("zone", f"plan {plan.id} does not treat {the_zone.label}")
+        raise ValidationError("zone", f"plan {plan.id} does not treat {display('zone', the_zone)}")
     reach = zone_depth(the_zone, row.depth_mm)
     return {
         "zone": the_zone.value,
@@ -102,7 +103,7 @@ def set_zone_depth(
     the_zone = parse_zone(zone)
     row = next((z for z in plan.zones if z.zone == the_zone.value), None)
     if row is None:
-        raise ValidationError("zone", f"plan {plan_id} does not treat {the_zone.label}")
+        raise ValidationError("zone", f"plan {plan_id} does not treat {display('zone', the_zone)}")
     if any(s.phase != "scheduled" for s in plan.sessions):
         raise ValidationError("plan_id", f"plan {plan_id} has a session started; plan anew")
     if not clinician.strip():
@@ -114,7 +115,7 @@ def set_zone_depth(
         source = "the device's range" if plan.device else "the zone's limit"
         raise ValidationError(
             "depth_mm",
-            f"{depth_mm:g} mm is outside {low:g}–{high:g} mm for {the_zone.label} "
+            f"{depth_mm:g} mm is outside {low:g}–{high:g} mm for {display('zone', the_zone)} "
             f"(zone limit {limits['zone_limit_mm']:g} mm; {source})",
         )
     steps = depth_mm / DEPTH_STEP_MM
@@ -125,7 +126,8 @@ def set_zone_depth(
         raise ValidationError(
             "reason",
             f"{depth_mm:g} mm is outside the {limits['range_min_mm']:g}–"
-            f"{limits['range_max_mm']:g} mm range for {plan.indication}; say why",
+            f"{limits['range_max_mm']:g} mm range for {display('indication', plan.indication)}; "
+            "say why",
         )
     reach = zone_depth(the_zone, depth_mm)
     notes = [f"set to {depth_mm:g} mm by {clinician} (was {row.depth_mm:g} mm)"]

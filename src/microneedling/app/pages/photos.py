@@ -241,7 +241,12 @@ def comparison_page(request: Request, key: Key, actor: CurrentAccount) -> Respon
     return render(
         request,
         "photo_compare.html",
-        {"title": f"Before and after · {view['patient']}", "view": view, "changes": changes},
+        {
+            "title": f"Before and after · {view['patient']}",
+            "view": view,
+            "changes": [r for r in changes if r["metric"] in TREND_METRICS],
+            "other_changes": [r for r in changes if r["metric"] not in TREND_METRICS],
+        },
     )
 
 
