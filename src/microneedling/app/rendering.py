@@ -58,6 +58,14 @@ def number(value: object, digits: int = 2) -> str:
     return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
 
 
+def metric_value(value: object, metric: str, digits: int = 2) -> str:
+    """A stored metric as its unit reads: a ``*_fraction`` shown in % is multiplied by 100."""
+    percent = metric.endswith("_fraction") and vocabulary.unit(metric).startswith("%")
+    if percent and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return number(100.0 * value, 1)
+    return number(value, digits)
+
+
 @cache
 def environment() -> Environment:
     env = Environment(
@@ -73,6 +81,7 @@ def environment() -> Environment:
     env.filters["unit"] = vocabulary.unit
     env.filters["in_words"] = vocabulary.in_words
     env.filters["number"] = number
+    env.filters["metric_value"] = metric_value
     env.globals["disclaimer"] = DISCLAIMER
     return env
 

@@ -71,7 +71,11 @@ def photo_metrics(photo: models.Photo) -> dict[str, Any]:
     return {
         "analysed": True,
         "quality_ok": bool(quality.get("ok", photo.analyses[-1].quality_ok)),
-        "quality_reasons": list(quality.get("reasons", [])),
+        "quality_reasons": [
+            str(check.get("message") or check.get("name"))
+            for check in quality.get("checks", [])
+            if not check.get("ok", True)
+        ],
         "version": photo.analyses[-1].version,
         "zones": zones,
     }
