@@ -8,6 +8,7 @@ WeasyPrint 53+ has no PNG output and pypdf cannot rasterise, so this is the rout
 from __future__ import annotations
 
 import io
+import json
 import re
 import shutil
 import subprocess
@@ -109,3 +110,26 @@ def test_stored_text_is_shown_as_text(
         rendered = reports.patient_report(s, knowledge, "P1", pdf=False)
     assert rendered.pdf is None and "<script" not in rendered.html
     assert 'src="http' not in rendered.html and 'href="http' not in rendered.html  # nothing fetched
+
+
+def test_report_consent_and_diary_from_the_command_line(
+    cli: Any, database: Database, treated: int, tmp_path: Path
+) -> None:
+    page = tmp_path / "out" / "report.html"
+    done = cli("report", "P1", "--html", str(page))
+    assert done.exit_code == 0, done.output
+    assert "Healing after each session" in page.read_text(encoding="utf-8")
+    again = cli("report", "P1", "--html", str(page))
+    assert again.exit_code == 2 and "exists" in again.stderr
+    assert cli("report", "P1", "--html", str(page), "--force").exit_code == 0
+    assert cli("report", "P1").exit_code == 2  # nowhere to write
+    shown = cli("diary", "show", str(treated))
+    assert shown.exit_code == 0 and "Late" not in shown.stderr
+    assert "later than predicted" not in shown.stdout and "is late" in shown.stdout
+    flags = cli("flags", "list", "--json")
+    assert any(f["kind"] == "late_redness" for f in json.loads(flags.stdout))
+    status = cli("consent", "show", "P1", "--json")
+    assert json.loads(status.stdout)["status"]["treatment"]["state"] == "given"
+    link = json.loads(cli("diary", "link", str(treated), "--json").stdout)
+    assert link["path"] == f"/diary/{link['token']}"
+    assert "token" not in cli("diary", "show", str(treated), "--json").stdout
