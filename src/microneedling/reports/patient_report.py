@@ -22,6 +22,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import matplotlib.pyplot as plt
+import numpy as np
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from microneedling.core.errors import MicroneedlingError
@@ -29,6 +30,7 @@ from microneedling.core.vocabulary import display
 
 CHART_DPI = 150
 THUMB_PX = 520
+REDNESS_FLOOR = 0.01  # the predicted redness axis starts here (× the visible threshold)
 PANGO_PACKAGES = "libpango-1.0-0 libpangoft2-1.0-0"
 
 
@@ -68,12 +70,15 @@ def redness_chart(view: dict[str, Any]) -> bytes:
     predicted = view["predicted"]
     if predicted is not None:
         days = predicted["days"]
-        ax.fill_between(days, predicted["p5"], predicted["p95"], alpha=0.2, color="tab:red",
-                        label="predicted, p5–p95")  # fmt: skip
-        ax.plot(days, predicted["value"], color="tab:red", label="predicted")
-        ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":")
+        clip = np.clip  # redness falls by orders of magnitude: a log axis, floored
+        low, value, high = (clip(predicted[k], REDNESS_FLOOR, None) for k in ("p5", "value", "p95"))
+        ax.fill_between(days, low, high, alpha=0.2, color="tab:red", label="predicted, p5–p95")
+        ax.plot(days, value, color="tab:red", label="predicted")
+        ax.axhline(1.0, color="grey", linewidth=0.8, linestyle=":", label="visible threshold")
+        ax.set_yscale("log")
+        ax.set_ylim(REDNESS_FLOOR, max(10.0, float(np.max(high)) * 1.5))
     ax.set_xlabel("days after the session")
-    ax.set_ylabel("predicted redness\n(× visible threshold)")
+    ax.set_ylabel("predicted redness\n(× visible threshold, log)")
     ax.set_xlim(0, 14)
     diary_ax = ax.twinx()
     entries = view["entries"]
