@@ -13,10 +13,16 @@ and a* shrinks on darker skin, as on real skin):
   reflectance (as a reflectance meter reads it), both on the toned pixels;
 - pores (right cheek): the count found should rise by the number planted;
 - wrinkles (forehead): the line length found should rise by the length planted;
-- texture (chin): the roughness rise, in quadrature, should be the planted relief: the SD of
-  the L* change over the zone as planted, before re-toning. The re-toning keeps the relief's
-  relative contrast, so a tone-fair roughness reads it alike on every tone (a* and the erythema
-  index are colour coordinates, whose truth is what the toned pixels hold).
+- texture (chin): the roughness rise, in quadrature, should be the planted relief as roughness
+  defines it: the RMS (Sq) of the planted L* change inside the roughness band (the microrelief
+  between ``texture_sigma_mm`` and ``texture_coarse_mm``, ISO 25178's scale-limited surface),
+  in the illumination-normalised L* the metric reads (relative to the skin's own lightness,
+  expressed at the reference lightness), before re-toning. The planted noise is blurred to a
+  0.3 mm grain, so about two thirds of its variance lies at scales coarser than the band (pores
+  and shading, which roughness leaves to other metrics): its SD over all scales is not what
+  roughness measures, and compared with it every tone read about half. The re-toning keeps the
+  relief's relative contrast, so a tone-fair roughness reads it alike on every tone (a* and the
+  erythema index are colour coordinates, whose truth is what the toned pixels hold).
 
 Tolerances, stated before measuring and the same in every category (each is the one the project
 already holds the light sample face to in tests/analysis/test_planted_truth.py; a darker face is
@@ -40,7 +46,10 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.color import rgb2lab
 
+from microneedling.analysis import texture
+from microneedling.analysis.illumination import REFERENCE_L
 from microneedling.analysis.pipeline import PhotoAnalysis, analyze
+from microneedling.analysis.settings import analysis_settings
 from microneedling.analysis.skin_tone import (
     ITA_CATEGORIES,
     ItaCategory,
@@ -140,6 +149,27 @@ def _length(result: PhotoAnalysis, zone: FacialZone) -> float:
     return float(m.wrinkle_length_mm_per_cm2) * m.area_cm2
 
 
+def planted_relief_sq(
+    untoned: tuple[SyntheticPhoto, SyntheticPhoto], inside: NDArray[np.bool_]
+) -> float:
+    """Sq of the planted relief as roughness defines it: the L* change between the planted and
+    the bare photo, relative to the bare skin's lightness (L* + 16, the cube-root domain the
+    flat field divides in) at the reference lightness, band-passed to the roughness band; its
+    SD inside ``inside``."""
+    planted, bare = untoned
+    light = rgb2lab(bare.rgb)[..., 0]
+    change = rgb2lab(planted.rgb)[..., 0] - light
+    relative = (change * (REFERENCE_L + 16.0) / (light + 16.0)).astype(np.float32)
+    m = analysis_settings().metrics
+    band = texture.bandpass(
+        relative,
+        bare.mm_per_px,
+        fine_mm=m.texture_sigma_mm.value,
+        shading_mm=m.texture_coarse_mm.value,
+    )
+    return float(band[inside].std())
+
+
 def recoveries(
     planted: SyntheticPhoto,
     bare: SyntheticPhoto,
@@ -151,7 +181,8 @@ def recoveries(
 
     ``untoned`` is the planted and the bare photo before re-toning: a tone-fair roughness reads
     the same relief (the same relative contrast) alike on every tone, so its truth is the
-    amplitude as planted, not as it shows in L* on the darker face.
+    relief as planted (in the roughness band, ``planted_relief_sq``), not as it shows in L* on
+    the darker face.
     """
     truth = planted.truth
     out: list[Recovery] = []
@@ -176,10 +207,9 @@ def recoveries(
 
     zone = FacialZone(truth["texture"]["zone"])
     inside = _zone_mask(zone.value)
-    relief = _lab(untoned[0].rgb, inside)[:, 0] - _lab(untoned[1].rgb, inside)[:, 0]
     r1, r0 = after.metric(zone).roughness_l, before.metric(zone).roughness_l
     excess = math.sqrt(r1**2 - r0**2) if r1 >= r0 else -math.sqrt(r0**2 - r1**2)
-    out.append(Recovery("texture", float(relief.std()), excess))
+    out.append(Recovery("texture", planted_relief_sq(untoned, inside), excess))
     return out
 
 

@@ -18,9 +18,11 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
-from microneedling.analysis import erythema, pores, texture, tone, wrinkles
+from microneedling.analysis import erythema, pores, skin_mask, texture, tone, wrinkles
 from microneedling.analysis.illumination import flat_field_lightness, local_contrast, masked_blur
 from microneedling.analysis.prepare import PreparedPhoto
+from microneedling.analysis.zones import ANALYSED_ZONES
+from microneedling.core.zones import FacialZone
 
 Row = dict[str, Any]
 Mask = NDArray[np.bool_]
@@ -48,16 +50,59 @@ def measure(prepared: PreparedPhoto, mask: Mask, names: Iterable[str] | None = N
 # ---- derived maps, shared by the metrics -------------------------------------------------
 
 
+def hair(p: PreparedPhoto) -> NDArray[np.bool_]:
+    """The fringe's pixels inside the forehead zone (``skin_mask.forehead_hair``)."""
+    return p.cached(
+        "hair",
+        lambda: skin_mask.forehead_hair(
+            p.lab, p.skin, p.labels == ANALYSED_ZONES.index(FacialZone.FOREHEAD), p.mm_per_px
+        ),
+    )
+
+
+def bare_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
+    """The zones' skin without the fringe: what the detectors and colour metrics read."""
+    return p.cached("bare_skin", lambda: p.skin & ~hair(p))
+
+
+def skin_part(p: PreparedPhoto, mask: Mask) -> Mask:
+    """The part of a zone (or region) that is skin, not hair; the whole of it if none is."""
+    part = mask & ~hair(p)
+    return part if part.any() else mask
+
+
+def fill_hair(
+    image: NDArray[np.float32], skin: Mask, hair: Mask, sigma_px: float
+) -> NDArray[np.float32]:
+    """``image`` on the skin; on the fringe the skin's local mean nearby (a Gaussian of
+    ``sigma_px`` over the skin); elsewhere off the skin the skin's median.
+
+    A constant fill over the fringe would be brighter than the shade the fringe casts on the
+    skin below it, making that band of skin a valley the ridge filter takes for a line; the
+    local mean continues the skin into the hair instead.
+    """
+    if not skin.any():
+        return image
+    far = float(np.median(image[skin]))
+    off = np.full(image.shape, far, dtype=np.float32)
+    if hair.any():
+        near = masked_blur(image, skin, sigma_px)
+        cover = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma_px)
+        off = np.where(hair & (cover > 0.05), near, off)
+    return np.where(skin, image, off).astype(np.float32)
+
+
 def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
-    """Illumination-normalised L* over the skin; off the skin the reference lightness."""
+    """Illumination-normalised L* over the skin (the fringe left out); off the skin the skin's
+    median, and over the fringe the skin's local mean (``fill_hair``)."""
 
     def compute() -> NDArray[np.float32]:
         m = p.settings.metrics
+        skin = bare_skin(p)
         flat = flat_field_lightness(
-            p.lab[..., 0], p.skin, p.mm_per_px, sigma_mm=m.illumination_sigma_mm.value
+            p.lab[..., 0], skin, p.mm_per_px, sigma_mm=m.illumination_sigma_mm.value
         )
-        fill = float(np.median(flat[p.skin])) if p.skin.any() else 0.0
-        return np.where(p.skin, flat, fill).astype(np.float32)
+        return fill_hair(flat, skin, hair(p), m.skin_edge_mm.value / p.mm_per_px)
 
     return p.cached("flat_lightness", compute)
 
@@ -68,7 +113,8 @@ def skin_b_star(p: PreparedPhoto) -> NDArray[np.float32]:
     def compute() -> NDArray[np.float32]:
         b = p.lab[..., 2]
         sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
-        return np.where(p.skin, b, masked_blur(b, p.skin, sigma)).astype(np.float32)
+        skin = bare_skin(p)
+        return np.where(skin, b, masked_blur(b, skin, sigma)).astype(np.float32)
 
     return p.cached("skin_b_star", compute)
 
@@ -94,7 +140,7 @@ def inner_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
         reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
         size = 2 * int(np.ceil(reach)) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-        inner = cv2.erode(p.skin.astype(np.uint8), kernel, borderValue=0)
+        inner = cv2.erode(bare_skin(p).astype(np.uint8), kernel, borderValue=0)
         return np.asarray(inner > 0)
 
     return p.cached("inner_skin", compute)
@@ -117,7 +163,7 @@ def pore_spots(p: PreparedPhoto) -> pores.Spots:
         "pores",
         lambda: pores.dark_blobs(
             flat_lightness(p),
-            p.skin,
+            bare_skin(p),
             p.mm_per_px,
             radius_mm=(m.pore_radius_mm.min, m.pore_radius_mm.max),
             min_contrast=m.pore_min_contrast_l.value,
@@ -156,7 +202,7 @@ def scar_spots(p: PreparedPhoto) -> pores.Spots:
         flat = flat_lightness(p)
         found = pores.dark_blobs(
             flat,
-            p.skin,
+            bare_skin(p),
             p.mm_per_px,
             radius_mm=(m.scar_radius_mm.min, m.scar_radius_mm.max),
             min_contrast=m.scar_min_contrast_l.value,
@@ -181,7 +227,7 @@ def pigment_spots(p: PreparedPhoto) -> pores.Spots:
         m = p.settings.metrics
         found = pores.pigment_blobs(
             skin_b_star(p),
-            p.skin,
+            bare_skin(p),
             p.mm_per_px,
             radius_mm=(m.pigment_radius_mm.min, m.pigment_radius_mm.max),
             min_delta_b=m.pigment_min_delta_b.value,
@@ -201,11 +247,14 @@ def red_threshold(p: PreparedPhoto) -> float:
     delta = p.settings.metrics.red_delta_a.value
     return p.cached(
         "red_threshold",
-        lambda: float(np.median(p.lab[..., 1][p.skin])) + delta if p.skin.any() else delta,
+        lambda: (
+            float(np.median(p.lab[..., 1][bare_skin(p)])) + delta if bare_skin(p).any() else delta
+        ),
     )
 
 
 DERIVED: dict[str, Callable[[PreparedPhoto], object]] = {
+    "hair": hair,
     "illumination": flat_lightness,
     "texture": texture_noise,
     "pores": pore_spots,
@@ -233,7 +282,8 @@ def box(mask: Mask) -> tuple[slice, slice]:
 
 @register("redness")
 def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
-    """Mean a*, erythema index (Dawson 1980) and red area fraction."""
+    """Mean a*, erythema index (Dawson 1980) and red area fraction, over the zone's skin."""
+    mask = skin_part(p, mask)
     b = box(mask)
     red = erythema.redness(p.lab[b], p.reflectance[b], mask[b], red_threshold(p))
     return {
@@ -245,7 +295,9 @@ def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
 
 @register("tone")
 def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
-    """ITA° (Chardon 1991) and melanin index (Dawson 1980), with their spreads."""
+    """ITA° (Chardon 1991) and melanin index (Dawson 1980), with their spreads, over the zone's
+    skin (a fringe's colour is not the skin's tone)."""
+    mask = skin_part(p, mask)
     b = box(mask)
     pigment = tone.tone(p.lab[b], p.reflectance[b], mask[b])
     return {
@@ -258,7 +310,8 @@ def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
 
 @register("texture")
 def texture_row(p: PreparedPhoto, mask: Mask) -> Row:
-    """Robust SD of the microrelief band of the flat-fielded L*."""
+    """Robust SD of the microrelief band of the flat-fielded L*, over the zone's skin."""
+    mask = skin_part(p, mask)
     b = box(mask)
     return {"roughness_l": texture.roughness(texture_band(p)[b], mask[b])}
 

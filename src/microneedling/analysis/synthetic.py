@@ -8,6 +8,9 @@ are planted in CIELAB inside zones found by the same landmark model the analysis
 - pores: dark Gaussian spots of known count, radius and depth;
 - wrinkles: dark Gaussian lines of known count, length, depth and angle;
 - texture: band-limited noise of known amplitude (L*).
+
+Features go on the zone's skin only: over the forehead, the fringe's edge is left out
+(``skin_mask.forehead_hair``), as a line drawn across hair is not a wrinkle.
 """
 
 from __future__ import annotations
@@ -25,12 +28,14 @@ from skimage.color import lab2rgb, rgb2lab
 
 from microneedling.analysis.images import write_png
 from microneedling.analysis.landmarks import Landmarks, detect_landmarks
+from microneedling.analysis.skin_mask import forehead_hair
 from microneedling.analysis.zones import ZoneMap, zone_map
 from microneedling.core.errors import ValidationError
 from microneedling.core.files import atomic_output, check_output
 from microneedling.core.zones import FacialZone
 
 BASE_SCALE = 4
+HAIR_MARGIN_MM = 1.0  # features are planted this far from the fringe (strands reach below it)
 LICENCE = "skimage.data.astronaut(): NASA photograph of Eileen Collins, public domain"
 
 
@@ -75,11 +80,42 @@ def base_face() -> tuple[NDArray[np.uint8], Landmarks, ZoneMap]:
     return rgb, landmarks, zones
 
 
+@cache
+def base_hair() -> NDArray[np.bool_]:
+    """The fringe over the base face's forehead (``skin_mask.forehead_hair``), in zone-map pixels:
+    features are planted on skin, never on hair."""
+    rgb, _, zones = base_face()
+    x0, y0 = zones.origin
+    h, w = zones.labels.shape
+    lab = rgb2lab(rgb[y0 : y0 + h, x0 : x0 + w]).astype(np.float32)
+    skin = zones.labels >= 0
+    return forehead_hair(lab, skin, zones.mask(FacialZone.FOREHEAD), zones.mm_per_px)
+
+
+def plantable(
+    zones: ZoneMap, zone: FacialZone, hair_margin_mm: float = HAIR_MARGIN_MM
+) -> NDArray[np.bool_]:
+    """The zone's skin that features may be planted on: the zone without the fringe."""
+    mask = zones.mask(zone)
+    if zone is not FacialZone.FOREHEAD:
+        return mask
+    reach = 2 * round(hair_margin_mm / zones.mm_per_px) + 1
+    kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (reach, reach))
+    near_hair = cv2.dilate(base_hair().astype(np.uint8), kernel) > 0
+    return mask & ~near_hair
+
+
 def _zone_points(
-    zones: ZoneMap, zone: FacialZone, n: int, margin_px: int, rng: np.random.Generator
+    zones: ZoneMap,
+    zone: FacialZone,
+    n: int,
+    margin_px: int,
+    rng: np.random.Generator,
+    hair_margin_mm: float = HAIR_MARGIN_MM,
 ) -> NDArray[np.float64]:
-    """``n`` random (x, y) full-image points inside the zone, away from its edge."""
-    mask = zones.mask(zone).astype(np.uint8)
+    """``n`` random (x, y) full-image points inside the zone's plantable skin, away from its
+    edge."""
+    mask = plantable(zones, zone, hair_margin_mm).astype(np.uint8)
     if margin_px > 0:
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * margin_px + 1,) * 2)
         mask = cv2.erode(mask, kernel, borderType=cv2.BORDER_CONSTANT, borderValue=0)
@@ -110,6 +146,55 @@ def _spread_points(
     if len(chosen) < n:
         raise ValidationError("plan", f"{zone} cannot hold {n} spots {spacing_px:.0f} px apart")
     return np.array(chosen)
+
+
+def _place_lines(
+    zones: ZoneMap, plan: Plan, hair_margin_mm: float, rng: np.random.Generator
+) -> list[NDArray[np.float64]]:
+    """Centres (x, y, full image) of ``plan.wrinkle_count`` parallel lines inside the zone's
+    plantable skin, apart as the plan's spacing asks; fewer where they do not fit."""
+    ox, oy = zones.origin
+    h, w = zones.labels.shape
+    px = zones.mm_per_px
+    half = plan.wrinkle_length_mm / px / 2
+    angle = np.radians(plan.wrinkle_angle_deg)
+    direction = np.array([np.cos(angle), -np.sin(angle)])
+    width = plan.wrinkle_width_mm / px
+    inside = plantable(zones, plan.wrinkle_zone, hair_margin_mm)
+    margin = int(3 * width) + 2
+
+    def fits(centre: NDArray[np.float64]) -> bool:
+        for t in np.linspace(-1, 1, 9):
+            x, y = np.round(centre + t * half * direction - (ox, oy)).astype(int)
+            if not (0 <= y < h and 0 <= x < w and inside[y, x]):
+                return False
+        return True
+
+    candidates = [
+        c
+        for c in _zone_points(zones, plan.wrinkle_zone, 4000, margin, rng, hair_margin_mm)
+        if fits(c)
+    ]
+    across = np.array([-direction[1], direction[0]])
+    reshuffle = np.random.default_rng(plan.seed + 1)  # the plan's own draws stay as they are
+    order = np.arange(len(candidates))
+    centres_list: list[NDArray[np.float64]] = []
+    for _ in range(50):  # random sequential packing, started afresh until all lines fit
+        centres_list = []
+        for i in order:
+            c = candidates[i]
+            if all(
+                abs(float((c - d) @ across)) > 6 * width
+                or np.hypot(*(c - d)) > 2 * half + 6 * width
+                for d in centres_list
+            ):
+                centres_list.append(c)
+            if len(centres_list) == plan.wrinkle_count:
+                break
+        if len(centres_list) == plan.wrinkle_count:
+            break
+        order = reshuffle.permutation(len(candidates))
+    return centres_list
 
 
 def make_photo(plan: Plan) -> SyntheticPhoto:
@@ -163,27 +248,11 @@ def make_photo(plan: Plan) -> SyntheticPhoto:
         angle = np.radians(plan.wrinkle_angle_deg)
         direction = np.array([np.cos(angle), -np.sin(angle)])
         width = plan.wrinkle_width_mm / px
-        inside = zones.mask(plan.wrinkle_zone)
-        margin = int(3 * width) + 2
-
-        def fits(centre: NDArray[np.float64]) -> bool:
-            for t in np.linspace(-1, 1, 9):
-                x, y = np.round(centre + t * half * direction - (ox, oy)).astype(int)
-                if not (0 <= y < h and 0 <= x < w and inside[y, x]):
-                    return False
-            return True
-
-        candidates = [
-            c for c in _zone_points(zones, plan.wrinkle_zone, 4000, margin, rng) if fits(c)
-        ]
         centres_list: list[NDArray[np.float64]] = []
-        for c in candidates:
-            if all(
-                abs(float((c - d) @ np.array([-direction[1], direction[0]]))) > 6 * width
-                or np.hypot(*(c - d)) > 2 * half + 6 * width
-                for d in centres_list
-            ):
-                centres_list.append(c)
+        state = rng.bit_generator.state
+        for hair_margin in (HAIR_MARGIN_MM, 0.0):  # as far from the fringe as the zone allows
+            rng.bit_generator.state = state
+            centres_list = _place_lines(zones, plan, hair_margin, rng)
             if len(centres_list) == plan.wrinkle_count:
                 break
         if len(centres_list) < plan.wrinkle_count:

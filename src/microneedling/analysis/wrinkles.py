@@ -14,6 +14,10 @@ Sato Y, Nakajima S, Shiraga N, et al. Three-dimensional multi-scale line filter 
 and visualization of curvilinear structures in medical images. Med Image Anal 1998;2:143-68.
 Frangi AF, Niessen WJ, Vincken KL, Viergever MA. Multiscale vessel enhancement filtering.
 MICCAI 1998, LNCS 1496:130-7.
+Steger C. An unbiased detector of curvilinear structures. IEEE Trans Pattern Anal Mach Intell
+1998;20:113-25.
+Lindeberg T. Edge detection and ridge detection with automatic scale selection. Int J Comput Vis
+1998;30:117-56.
 Cula GO, Bargo PR, Nkengne A, Kollias N. Assessing facial wrinkles: automatic detection and
 quantification. Skin Res Technol 2013;19:e243-51.
 """
@@ -32,6 +36,8 @@ from microneedling.analysis.pores import eigenvalues
 
 RIDGE_MM_PER_PX = 0.2
 LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
+FLOOR_IN_PIXEL_PX = 0.5 * np.sqrt(2.0)  # a valley floor this near a pixel's centre is in it
+BACKGROUND_SCALES = 4.0  # the centre-line test reads the slope left after a Gaussian this wide
 
 
 @dataclass(frozen=True)
@@ -104,9 +110,15 @@ def dark_ridge_response(
 
     Two weights keep only the centre lines of elongated valleys: Frangi's anisotropy
     exp(-R_B^2 / 2 beta^2), and a centre-line weight exp(-F^2 / 2 gamma^2) with
-    F = |gradient| / (sigma lambda_large), which is 0 on a valley's floor (Lindeberg 1998's ridge
-    condition, the first derivative across the line vanishes) and about 1 on the flank of a round
-    spot, where the curvature along the rim would otherwise look like a line around every pore.
+    F = max(d - 1/sqrt 2, 0) / sigma, where d = |gradient| / lambda_large (pixels) is the Newton
+    step from the pixel to the nearest valley floor (Steger 1998). F is 0 on a valley's floor
+    (Lindeberg 1998's ridge condition, the first derivative across the line vanishes), also
+    where the floor passes through the pixel off its centre, so a line keeps its full response
+    wherever it falls on the pixel grid; on the flank of a round spot d is about the radius and
+    F about 1, where the curvature along the rim would otherwise look like a line around every
+    pore. The gradient is read after the background's shading (a Gaussian of
+    ``BACKGROUND_SCALES`` sigma) is taken off: a line across a slope (under a fringe, on the
+    forehead's curve) is still a line.
     Responses that cannot reach ``floor`` (the weights are at most 1) are left at 0 unweighted.
     """
     response = np.zeros(image.shape, dtype=np.float32)
@@ -122,14 +134,20 @@ def dark_ridge_response(
             continue
         big, little = large[rows, cols], small[rows, cols]
         ratio = np.abs(little) / big
+        # the slope at the line's own scale: the background's shading, smooth over
+        # BACKGROUND_SCALES sigmas, is taken off first (a line on a slope is still a line)
+        local = smooth - cv2.GaussianBlur(image, (0, 0), float(BACKGROUND_SCALES * sigma))
         gradient = (
             np.hypot(
-                cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)[rows, cols],
-                cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)[rows, cols],
+                cv2.Sobel(local, cv2.CV_32F, 1, 0, ksize=3)[rows, cols],
+                cv2.Sobel(local, cv2.CV_32F, 0, 1, ksize=3)[rows, cols],
             )
             / 8.0
         )  # the 3x3 Sobel first derivative carries a factor 8
-        flank = gradient / (sigma * big)
+        # the valley floor's distance |gradient| / lambda (px; Steger 1998's Newton step): a
+        # pixel the floor passes through (within half its diagonal) is on the centre line
+        offset_px = np.maximum(gradient / big - FLOOR_IN_PIXEL_PX, 0.0)
+        flank = offset_px / sigma
         weight = np.exp(-(ratio**2) / (2 * beta**2) - flank**2 / (2 * gamma**2))
         line = (big * weight * scale).astype(np.float32)
         response[rows, cols] = np.maximum(response[rows, cols], line)

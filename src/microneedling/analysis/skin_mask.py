@@ -1,0 +1,89 @@
+"""Hair over the forehead: the pixels of the forehead zone that are the fringe, not skin.
+
+The zones leave out hair whose colour is far from mid-face skin (``zones.HAIR_DELTA_E``), but a
+fringe's edge is a soft mixture of strands and skin, nearer in colour, and it sits exactly where
+the skin ends: the ridge filter takes its dark side for a line, and its share of the zone moves
+the zone's colour whenever the zone's outline moves by a pixel (a photo taken again). Here the
+forehead is split into hair and skin by the photo's own two references (a Gaussian classifier;
+Duda, Hart & Stork 2001, ch. 2): the hair is the non-skin just above the forehead, the skin the
+half of the forehead farthest from it, each an isotropic Gaussian class in CIELAB with its own
+robust spread (hair, strands with skin between them, varies more than skin). A forehead pixel
+more likely hair than skin, connected to the hair above, is hair. Where the two references are
+alike (no fringe, a bald or shaved head), nothing is taken out.
+
+References
+----------
+Duda RO, Hart PE, Stork DG. Pattern classification, 2nd ed. Wiley 2001 (Bayes decision with
+Gaussian classes).
+CIE 15:2004 Colorimetry, 3rd ed. (CIELAB colour difference).
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from numpy.typing import NDArray
+
+Mask = NDArray[np.bool_]
+BAND_MM = 3.0  # the hair's reference: the non-skin up to this far above the forehead
+MIN_SEPARATION_DELTA_E = 6.0  # hair and skin references nearer than this: no fringe to remove
+
+
+def _above(mask: Mask, reach_px: int) -> Mask:
+    """Pixels up to ``reach_px`` above ``mask`` (rows grow downwards), ``mask`` itself left out."""
+    out = np.zeros_like(mask)
+    for step in range(1, reach_px + 1):
+        out[:-step] |= mask[step:]
+    return out & ~mask
+
+
+def _centre_and_spread(pixels: NDArray[np.float32]) -> tuple[NDArray[np.float64], float]:
+    """Median colour and robust spread (1.4826 x the median absolute deviation, averaged over the
+    three channels; at least 1 ΔE) of a class's pixels."""
+    centre = np.median(pixels, axis=0).astype(np.float64)
+    mad = np.median(np.abs(pixels - centre), axis=0)
+    return centre, max(float(1.4826 * np.sqrt(np.mean(mad**2))), 1.0)
+
+
+def _log_likelihood(
+    pixels: NDArray[np.float32], centre: NDArray[np.float64], spread: float
+) -> NDArray[np.float64]:
+    """Log-likelihood (up to a constant) of an isotropic Gaussian colour class in CIELAB."""
+    d2 = np.sum((pixels - centre) ** 2, axis=-1) / spread**2
+    return np.asarray(-0.5 * d2 - 3.0 * np.log(spread))
+
+
+def forehead_hair(
+    lab: NDArray[np.float32],
+    skin: Mask,
+    forehead: Mask,
+    mm_per_px: float,
+    *,
+    band_mm: float = BAND_MM,
+    min_separation: float = MIN_SEPARATION_DELTA_E,
+) -> Mask:
+    """The forehead pixels that belong to the hair above it (see the module)."""
+    if not forehead.any():
+        return np.zeros_like(forehead)
+    reach = max(round(band_mm / mm_per_px), 1)
+    band = _above(forehead, reach) & ~skin
+    if band.sum() < 8:
+        return np.zeros_like(forehead)
+    hair_ref, hair_sd = _centre_and_spread(lab[band])
+    # the skin reference: the half of the forehead farthest from the hair band
+    distance = cv2.distanceTransform((~band).astype(np.uint8), cv2.DIST_L2, 3)
+    far = forehead & (distance >= np.median(distance[forehead]))
+    skin_ref, skin_sd = _centre_and_spread(lab[far])
+    if float(np.linalg.norm(hair_ref - skin_ref)) < min_separation:
+        return np.zeros_like(forehead)
+    pixels = lab[forehead]
+    nearer = _log_likelihood(pixels, hair_ref, hair_sd) > _log_likelihood(pixels, skin_ref, skin_sd)
+    candidate = np.zeros_like(forehead)
+    candidate[forehead] = nearer
+    # only what is connected to the hair above is the fringe (a dark spot inside the skin is not)
+    seeds = candidate | band
+    count, pieces = cv2.connectedComponents(seeds.astype(np.uint8), connectivity=8)
+    touching = np.zeros(count, dtype=bool)
+    touching[pieces[band]] = True
+    touching[0] = False
+    return np.asarray(touching[pieces] & forehead)
