@@ -2,7 +2,8 @@
 clinician records the patient's consent on the tablet with a drawn signature, hands out a diary
 link after the session; the patient fills in the diary without logging in; a revoked link and a
 made-up one are refused in the browser; the clinician sees the late-redness flag and downloads
-the PDF report. Screenshots go to ``test-output/browser/`` (``consent-*``, ``diary-*``)."""
+the PDF report. Screenshots go to ``test-output/browser/`` (``consent-*``, ``diary-*``), and the
+report's first page to ``test-output/reports/patient-report-page1.png``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,8 @@ from microneedling.services import assessments, devices, diary, patients
 from tests.app.test_browser import PASSWORD, SHOTS, TIMEOUT_MS
 from tests.app.test_browser import served as served  # the app in a uvicorn thread
 from tests.services.test_diary import treated_session
+
+REPORTS = SHOTS.parent / "reports"
 
 
 def test_consent_diary_and_report_in_the_browser(served: tuple[str, object]) -> None:
@@ -114,4 +117,11 @@ def test_consent_diary_and_report_in_the_browser(served: tuple[str, object]) -> 
             )
         path = got.value.path()
         assert path is not None and path.read_bytes()[:5] == b"%PDF-"
+
+        # the first page of the report (its HTML at A4 width: 794 x 1123 CSS pixels)
+        REPORTS.mkdir(parents=True, exist_ok=True)
+        tablet.set_viewport_size({"width": 794, "height": 1123})
+        tablet.goto(f"{base}/patients/P1/report")
+        expect(tablet.locator("#statement")).to_contain_text("the treating clinician decides")
+        tablet.screenshot(path=str(REPORTS / "patient-report-page1.png"))
         browser.close()
