@@ -10,7 +10,7 @@ from microneedling.cohort.consent import research_consented
 from microneedling.cohort.fhir import UCUM, cohort_bundle
 from microneedling.records import models
 from microneedling.records.database import Database
-from microneedling.services import consent, patients
+from microneedling.services import cohort_peers, consent, patients
 from microneedling.services.fhir_export import patient_bundle, patient_bundle_json
 from microneedling.services.photos import measure_photo, store_measured
 from tests.cohort.conftest import Measured
@@ -58,6 +58,8 @@ def test_patient_record_bundle_with_consent_and_measurements(
     with database.transaction("dr") as s:
         bundle = patient_bundle(s, "P1")
         text = patient_bundle_json(s, "P1")
+        peers = cohort_peers.peer_percentiles(s, "P1", min_group=1)
+        under_minimum = cohort_peers.peer_percentiles(s, "P1")
         everyone = s.query(models.Patient).all()
         # consent is recorded in this clinic: only P1 may be used for research
         assert research_consented(s, everyone) == {"P1"}
@@ -69,3 +71,7 @@ def test_patient_record_bundle_with_consent_and_measurements(
     assert len(observations) == sum(
         1 for z in zones for k, v in z.items() if k != "zone" and v is not None
     )
+    # P2 has no photo: P1's group is P1 alone; under the minimum group size no percentile
+    assert peers["zones"] and all(z["group_size"] == 1 for z in peers["zones"])
+    assert all(z["percentile"] == 50.0 for z in peers["zones"])
+    assert all(z["percentile"] is None for z in under_minimum["zones"])

@@ -160,6 +160,7 @@ class Outcome:
     key: str | None
     status: str  # analysed, cached (found on disk), failed, lost (the worker died every time)
     reason: str = ""
+    cpu_s: float = 0.0  # CPU time the task took on its worker (process time)
 
 
 def _quality_failed(summary: dict[str, Any]) -> str:

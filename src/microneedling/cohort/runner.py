@@ -17,6 +17,7 @@ Dask Development Team, "Dask: Library for dynamic task scheduling", 2016, https:
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,9 +94,15 @@ def warm_up() -> str:
 def measure_row(row: dict[str, Any], out_dir: str, version: str) -> dict[str, Any]:
     """The task: measure one manifest row's photo, or find its record; write the record.
 
-    Returns the row number, the key and the status (analysed, cached or failed with a reason).
-    Runs on a worker; reads the file there.
+    Returns the row number, the key, the status (analysed, cached or failed with a reason) and
+    the CPU seconds it took. Runs on a worker; reads the file there.
     """
+    start = time.process_time()
+    result = _measure_row(row, out_dir, version)
+    return result | {"cpu_s": time.process_time() - start}
+
+
+def _measure_row(row: dict[str, Any], out_dir: str, version: str) -> dict[str, Any]:
     from microneedling.analysis.images import MAX_FILE_BYTES, analysis_ipd_px, decode_photo
     from microneedling.core.data import read_file_bytes
     from microneedling.services.photos import measure_photo
@@ -158,7 +165,13 @@ class RunSummary:
 
 
 def _outcome(result: dict[str, Any]) -> Outcome:
-    return Outcome(result["row"], result["key"], result["status"], result.get("reason", ""))
+    return Outcome(
+        result["row"],
+        result["key"],
+        result["status"],
+        result.get("reason", ""),
+        float(result.get("cpu_s", 0.0)),
+    )
 
 
 def _run_inline(
