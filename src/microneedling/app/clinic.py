@@ -69,12 +69,27 @@ class Clinic:
     secure_cookies: bool | None = None  # None: Secure unless the client reached localhost
     permissions: dict[tuple[str, str], frozenset[str] | str] = field(default_factory=dict)
 
+    write_lock: threading.RLock = field(default_factory=threading.RLock)
+
     @contextmanager
     def transaction(self, actor: Actor | str) -> Iterator[Session]:
-        """One unit of work; the audit log names the logged-in account as the actor."""
+        """One unit of work; the audit log names the logged-in account as the actor.
+
+        On SQLite the web process runs one writing transaction at a time: a transaction that read
+        before another one committed could not write afterwards (SQLite refuses the stale
+        snapshot at once, without waiting), and reading a record writes its audit entry.
+        """
         name = actor.username if isinstance(actor, Actor) else actor
-        with self.database.transaction(name) as session:
+        with self._writing(), self.database.transaction(name) as session:
             yield session
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        if self.database.url.get_backend_name() != "sqlite":
+            yield
+            return
+        with self.write_lock:
+            yield
 
     @contextmanager
     def reading(self) -> Iterator[Session]:

@@ -46,6 +46,20 @@ def discover(package: str) -> list[ModuleType]:
     return found
 
 
+def serve_concurrently(db: Database) -> None:
+    """On SQLite, switch the database file to write-ahead logging: readers no longer wait for a
+    writer (a page read that writes its audit entry), and a commit is one append to the log.
+
+    The mode is kept in the file (the CLI then uses it too); durability is unchanged
+    (``synchronous`` stays FULL) and backups use SQLite's online backup API, which reads the log.
+    A database on a network file system should not use WAL: serve it from a local disk.
+    """
+    if db.url.get_backend_name() != "sqlite" or db.url.database in (None, "", ":memory:"):
+        return
+    with db.engine.connect() as connection:
+        connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+
+
 def create_app(
     database_url: str | None = None,
     *,
@@ -62,6 +76,7 @@ def create_app(
     db = database or Database.from_url(database_url)
     if require_migrated:
         db.require_migrated()
+    serve_concurrently(db)
     pages, apis = discover(PACKAGES[0]), discover(PACKAGES[1])
     clinic = Clinic(
         database=db,
@@ -89,6 +104,7 @@ def create_app(
         dependencies=[Depends(csrf_guard)],
         lifespan=lifespan,
     )
+    clinic.jobs.transaction = clinic.transaction  # one writer at a time on SQLite
     app.state.clinic = clinic
     install_error_handlers(app)
     install_guard(app)

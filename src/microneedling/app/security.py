@@ -124,11 +124,16 @@ def authenticate(clinic: Clinic, request: Request) -> Actor | None:
     if token is not None:
         if not token:
             return None
-        with clinic.database.transaction("api") as db:  # notes when the token was last used
-            account = accounts.account_for_token(db, token)
+        with clinic.reading() as db:
+            account = accounts.account_for_token(db, token, touch=False)
             if account is None:
                 return None
-            return Actor(account.id, account.username, account.role, "token")
+            actor = Actor(account.id, account.username, account.role, "token")
+            due = accounts.token_touch_due(db, token)
+        if due:  # note when the token was last used (at most every few minutes)
+            with clinic.transaction(actor) as db:
+                accounts.account_for_token(db, token)
+        return actor
     cookie = request.cookies.get(SESSION_COOKIE)
     if not cookie:
         return None

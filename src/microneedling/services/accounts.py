@@ -26,7 +26,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic import ValidationError as PydanticValidationError
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from microneedling.core.data import check_sources, first_error, read_data
 from microneedling.core.errors import MicroneedlingError, NotFoundError, ValidationError
@@ -260,7 +260,11 @@ def session_for_cookie(
     if not cookie or len(cookie) > 256:
         return None
     now = now or utcnow()
-    row = db.scalar(select(LoginSession).where(LoginSession.cookie_sha256 == sha256_hex(cookie)))
+    row = db.scalar(
+        select(LoginSession)
+        .where(LoginSession.cookie_sha256 == sha256_hex(cookie))
+        .options(joinedload(LoginSession.account))
+    )
     if row is None or row.revoked_at is not None or row.expires_at <= now:
         return None
     if not row.account.active:
@@ -312,17 +316,37 @@ def revoke_token(db: Session, *, token_id: int) -> dict[str, Any]:
     return token_view(token)
 
 
-def account_for_token(db: Session, value: str, now: datetime | None = None) -> Account | None:
-    """The active account whose live token this is, else None; notes when it was last used
-    (at most every ``token_touch_minutes``, so scripts do not write on every request)."""
+def _live_token(db: Session, value: str) -> ApiToken | None:
     if not value or len(value) > 256:
         return None
-    now = now or utcnow()
-    token = db.scalar(select(ApiToken).where(ApiToken.token_sha256 == sha256_hex(value)))
+    token = db.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_sha256 == sha256_hex(value))
+        .options(joinedload(ApiToken.account))
+    )
     if token is None or token.revoked_at is not None or not token.account.active:
         return None
+    return token
+
+
+def token_touch_due(db: Session, value: str, now: datetime | None = None) -> bool:
+    """Whether the token's "last used" time is older than ``token_touch_minutes``."""
+    token = _live_token(db, value)
+    if token is None:
+        return False
     touch = timedelta(minutes=load_policy().token_touch_minutes)
-    if token.last_used_at is None or now - token.last_used_at >= touch:
-        token.last_used_at = now
+    return token.last_used_at is None or (now or utcnow()) - token.last_used_at >= touch
+
+
+def account_for_token(
+    db: Session, value: str, now: datetime | None = None, *, touch: bool = True
+) -> Account | None:
+    """The active account whose live token this is, else None; with ``touch``, notes when it was
+    last used (at most every ``token_touch_minutes``, so scripts do not write on every request)."""
+    token = _live_token(db, value)
+    if token is None:
+        return None
+    if touch and token_touch_due(db, value, now):
+        token.last_used_at = now or utcnow()
         db.flush()
     return token.account

@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -60,8 +61,17 @@ def _clip_message(message: str) -> str:
 class JobRunner:
     """Runs submitted work on ``workers`` threads and keeps each job's row up to date."""
 
-    def __init__(self, database: Database, *, workers: int = 2) -> None:
+    def __init__(
+        self,
+        database: Database,
+        *,
+        workers: int = 2,
+        transaction: Callable[[str], AbstractContextManager[Session]] | None = None,
+    ) -> None:
+        """``transaction(actor)`` opens the job row's transactions (default: the database's);
+        the web app passes its own, which runs one writer at a time on SQLite."""
         self.database = database
+        self.transaction = transaction or database.transaction
         self.workers = workers
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
         self._futures: dict[int, Future[None]] = {}
@@ -80,7 +90,7 @@ class JobRunner:
         check_text(kind, "kind", max_length=64)
         if not kind:
             raise ValidationError("kind", "a job needs a kind")
-        with self.database.transaction(actor) as db:
+        with self.transaction(actor) as db:
             job = Job(kind=kind, params=plain(params or {}), created_by=actor)
             db.add(job)
             db.flush()
@@ -110,7 +120,7 @@ class JobRunner:
                 self.closed = False
 
     def _update(self, job_id: int, actor: str, **values: Any) -> None:
-        with self.database.transaction(actor) as db:
+        with self.transaction(actor) as db:
             job = db.get(Job, job_id)
             if job is None:  # erased meanwhile: nothing to report to
                 return
