@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 from microneedling import DISCLAIMER, __version__
 from microneedling.core.errors import MicroneedlingError
 from microneedling.core.parsing import utcnow
-from microneedling.core.vocabulary import display, metric_label
+from microneedling.core.vocabulary import display, metric_label, unit
 from microneedling.protocol.aftercare import aftercare_sheet
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.protocol.warning_signs import warning_signs
@@ -34,6 +34,7 @@ from microneedling.services import consent, diary
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import plan_view, session_view
 
+SCALED = ("before", "after", "change", "noise")
 # The metrics a patient report shows, in this order (the full set stays in the photo pages).
 REPORT_METRICS = (
     "a_star",
@@ -154,7 +155,17 @@ def _compared_changes(
     except MicroneedlingError as exc:
         return _stored_changes(before, after), str(exc)
     rows = [r for r in comparison.changes() if r["metric"] in REPORT_METRICS]
-    return rows, None
+    comparable = comparison.summary()["comparable"]
+    reasons = [*comparable["reasons"], *comparable["colour_reasons"]]
+    return rows, ("not comparable: " + "; ".join(reasons)) if reasons else None
+
+
+def _as_shown(row: dict[str, Any]) -> dict[str, Any]:
+    """A change as its unit reads: a fraction whose unit is a percentage is shown in %."""
+    if not (row["metric"].endswith("_fraction") and unit(row["metric"]).startswith("%")):
+        return row
+    scaled = {k: None if row.get(k) is None else 100.0 * float(row[k]) for k in SCALED}
+    return row | scaled
 
 
 def _photo_section(db: Session, patient: models.Patient, repeats: int) -> dict[str, Any]:
@@ -167,7 +178,7 @@ def _photo_section(db: Session, patient: models.Patient, repeats: int) -> dict[s
     else:
         rows, note = _stored_changes(before, after), "no repeatability runs were asked for"
     changes = [
-        r
+        _as_shown(r)
         | {
             "zone_label": _zone(r["zone"]),
             "metric_label": metric_label(r["metric"]),
