@@ -8,6 +8,7 @@ from fhir.resources.R4B.bundle import Bundle
 
 from microneedling.cohort.consent import research_consented
 from microneedling.cohort.fhir import UCUM, cohort_bundle
+from microneedling.cohort.stored import manifest_from_database
 from microneedling.records import models
 from microneedling.records.database import Database
 from microneedling.services import cohort_peers, consent, patients
@@ -60,6 +61,7 @@ def test_patient_record_bundle_with_consent_and_measurements(
         text = patient_bundle_json(s, "P1")
         peers = cohort_peers.peer_percentiles(s, "P1", min_group=1)
         under_minimum = cohort_peers.peer_percentiles(s, "P1")
+        manifest, counts = manifest_from_database(s, patients=["P1", "P2"])
         everyone = s.query(models.Patient).all()
         # consent is recorded in this clinic: only P1 may be used for research
         assert research_consented(s, everyone) == {"P1"}
@@ -75,3 +77,7 @@ def test_patient_record_bundle_with_consent_and_measurements(
     assert peers["zones"] and all(z["group_size"] == 1 for z in peers["zones"])
     assert all(z["percentile"] == 50.0 for z in peers["zones"])
     assert all(z["percentile"] is None for z in under_minimum["zones"])
+    # the stored photos as a cohort: P2 has no research consent and is left out, counted
+    (row,) = manifest.rows
+    assert row.patient == "P1" and row.photo.is_file() and row.fitzpatrick == "III"
+    assert counts == {"patients": 2, "excluded_no_consent": 1}
