@@ -130,11 +130,12 @@ def _face_box(landmarks: Landmarks, shape: tuple[int, ...]) -> tuple[int, int, i
 
 def _around_eyes(sclera: NDArray[np.bool_]) -> tuple[slice, slice]:
     """The part of the image the eye-white balance reads: both eye outlines and, around them, a
-    margin of the outlines' height (more than the band of skin it samples around each eye)."""
+    margin of half the outlines' height and a few pixels (the band of skin it samples around each
+    eye is half that eye's height wide, ``colour._ring``)."""
     x, y, w, h = cv2.boundingRect(sclera.view(np.uint8))
     if w == 0 or h == 0:
         return slice(None), slice(None)
-    margin = h + 4
+    margin = h // 2 + 4
     return slice(max(y - margin, 0), y + h + margin), slice(max(x - margin, 0), x + w + margin)
 
 
