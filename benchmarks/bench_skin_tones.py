@@ -28,7 +28,10 @@ Tolerances, stated before measuring and the same in every category (each is the 
 already holds the light sample face to in tests/analysis/test_planted_truth.py; a darker face is
 not allowed a looser one): redness a* and erythema index within 20%, pores within 20%, wrinkle
 length within 15%, texture within 30%; and the re-toned bare face inside its ITA° category by
-the direct formula and by the analysis's own tone metric (zone ITA° averaged by area).
+the direct formula and by the analysis's own tone metric (zone ITA° averaged by area). ITA° is a
+colour under neutral light and the base photo's light is warm (its eye whites read red and
+yellow), so the category's target and the direct formula are for the skin balanced by the
+photo's eye whites (``skin_tone.base_white_gains``), the colour the analysis measures.
 
 The full grid (six tones x four levels) is here; `tests/analysis/test_skin_tones.py` runs a
 reduced one (three tones x three levels).
@@ -54,6 +57,7 @@ from microneedling.analysis.skin_tone import (
     ITA_CATEGORIES,
     ItaCategory,
     base_skin_mask,
+    base_white_gains,
     category,
     skin_ita,
     srgb_to_linear,
@@ -247,7 +251,7 @@ def run_tone(tone: ItaCategory, levels: Sequence[int], *, diagnose: bool = False
         after = analyze(planted.rgb)
         untoned = (_planted(level), _planted(0))
         by_level.append((level, tuple(recoveries(planted, bare, after, before, untoned))))
-    direct = skin_ita(bare.rgb, base_skin_mask())
+    direct = skin_ita(bare.rgb, base_skin_mask(), base_white_gains())
     unbalanced = pipeline_ita(analyze(bare.rgb, balance=False)) if diagnose else math.nan
     return ToneResult(tone, direct, pipeline_ita(before), tuple(by_level), unbalanced)
 

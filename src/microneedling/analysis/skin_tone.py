@@ -38,6 +38,7 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.color import rgb2lab
 
+from microneedling.analysis.colour import white_balance
 from microneedling.analysis.landmarks import Landmarks
 from microneedling.analysis.synthetic import SyntheticPhoto, base_face
 from microneedling.analysis.zones import feature_indices, hull_mask
@@ -104,15 +105,22 @@ def ita_deg(lightness: float, b_star: float) -> float:
     return float(np.degrees(np.arctan2(lightness - 50.0, b_star)))
 
 
-def skin_ita(rgb: NDArray[np.uint8], mask: NDArray[np.bool_]) -> float:
+def skin_ita(
+    rgb: NDArray[np.uint8],
+    mask: NDArray[np.bool_],
+    gains: tuple[float, float, float] | None = None,
+) -> float:
     """ITA° of the pixels under ``mask``: exact sRGB to CIELAB (D65), then the mean L* and b*.
 
     This is the published definition (a colorimeter averages the colour, then takes the angle),
-    computed directly, independent of the analysis pipeline.
+    computed directly. ``gains`` (per channel, on the sRGB codes, as the analysis applies its
+    white balance) first take the photo's light to neutral: ITA° is a colour under neutral light.
     """
     pixels = rgb[mask].reshape(-1, 1, 3)
     if pixels.size == 0:
         raise ValidationError("mask", "no pixels to measure")
+    if gains is not None:
+        pixels = np.clip(pixels / 255.0 * np.asarray(gains), 0.0, 1.0)
     lab = rgb2lab(pixels).reshape(-1, 3)
     return ita_deg(float(lab[:, 0].mean()), float(lab[:, 2].mean()))
 
@@ -189,18 +197,21 @@ def melanin_for_ita(
     *,
     bounds: tuple[float, float] = (-1.0, 3.0),
     tolerance_deg: float = 0.05,
+    gains: tuple[float, float, float] | None = None,
 ) -> float:
     """The melanin density that brings the ITA° of the pixels under ``mask`` to the target.
 
     ITA° falls monotonically as melanin is added (L* falls, b* first rises), so a bisection finds
-    it. Raises if the target lies outside what ``bounds`` can reach.
+    it. Raises if the target lies outside what ``bounds`` can reach. ``gains``: as in
+    ``skin_ita``.
     """
     linear = np.maximum(srgb_to_linear(rgb[mask]), MIN_REFLECTANCE)
     w = weight[mask].astype(np.float64)[:, None]
 
     def ita_at(m: float) -> float:
         toned = linear * 10.0 ** (-w * m * MELANIN_OD)
-        return skin_ita(linear_to_srgb(toned)[:, None, :], np.ones((len(toned), 1), bool))
+        codes = linear_to_srgb(toned)[:, None, :]
+        return skin_ita(codes, np.ones((len(toned), 1), bool), gains)
 
     lo, hi = bounds
     if not ita_at(hi) <= target_ita_deg <= ita_at(lo):
@@ -231,10 +242,28 @@ def base_skin_mask() -> NDArray[np.bool_]:
 
 
 @cache
+def base_white_gains() -> tuple[float, float, float]:
+    """The base photo's white balance from its eye whites (``colour.white_balance``): its light
+    is warm (the sclera reads red and yellow), so a skin category is that of the balanced skin,
+    the colour the analysis measures; (1, 1, 1) where the eye whites fail their checks."""
+    rgb, landmarks, _ = base_face()
+    eyes = feature_indices()
+    sclera = hull_mask(rgb.shape, landmarks.xy[list(eyes["left_eye"])]) | hull_mask(
+        rgb.shape, landmarks.xy[list(eyes["right_eye"])]
+    )
+    balance = white_balance(rgb.astype(np.float32) / 255.0, sclera=sclera)
+    r, g, b = balance.gains
+    return (float(r), float(g), float(b))
+
+
+@cache
 def base_melanin(target_ita_deg: float) -> float:
-    """Melanin density that brings the bare synthetic face's skin to ``target_ita_deg``."""
+    """Melanin density that brings the bare synthetic face's skin, under neutral light
+    (``base_white_gains``), to ``target_ita_deg``."""
     rgb, _, _ = base_face()
-    return melanin_for_ita(rgb, base_weight(), base_skin_mask(), target_ita_deg)
+    return melanin_for_ita(
+        rgb, base_weight(), base_skin_mask(), target_ita_deg, gains=base_white_gains()
+    )
 
 
 def tone_photo(photo: SyntheticPhoto, target_ita_deg: float) -> SyntheticPhoto:
