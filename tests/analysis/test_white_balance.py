@@ -159,3 +159,25 @@ def test_downcast_eyes_with_little_white_showing_are_refused() -> None:
         lidded[lid] = skin
     balance = white_balance(lidded, sclera=sclera)
     assert balance.fallback and "closed or downcast eyes" in balance.reason
+
+
+def test_prepare_balances_on_the_eyes_surroundings_as_on_the_whole_face() -> None:
+    """``prepare`` reads only the region around the eyes for the eye-white balance: the gains
+    are those of the same checks run on its whole face crop, and the cast is found."""
+    from microneedling.analysis.prepare import prepare
+
+    rgb01, _, _ = face()
+    warm = (cast(rgb01, WARM) * 255 + 0.5).astype(np.uint8)
+    marks = detect_landmarks(warm)
+    balanced = prepare(warm, landmarks=marks)
+    raw = prepare(warm, landmarks=marks, balance=False)  # the crop's codes / 255, unbalanced
+    row, col = raw.origin
+    scaled = (marks.xy - (col, row)) * raw.factor
+    eyes = feature_indices()
+    sclera = hull_mask(raw.rgb01.shape, scaled[list(eyes["left_eye"])]) | hull_mask(
+        raw.rgb01.shape, scaled[list(eyes["right_eye"])]
+    )
+    whole = white_balance(raw.rgb01, sclera=sclera)
+    assert not whole.fallback and balanced.white_balance == whole
+    relative = np.asarray(whole.gains) / whole.gains[1]
+    assert relative[0] < 0.95 and relative[2] > 1.05  # the warm cast, undone
