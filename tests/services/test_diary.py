@@ -12,6 +12,7 @@ import pytest
 from microneedling.core.errors import ValidationError
 from microneedling.core.parsing import utcnow
 from microneedling.protocol.knowledge import Knowledge
+from microneedling.records import models
 from microneedling.records.database import Database
 from microneedling.services import assessments, diary, patients, plans, screenings, sessions
 from tests.services.conftest import give_consent, no_to_all
@@ -157,3 +158,32 @@ def test_a_warning_sign_raises_a_flag(database: Database, sid: int) -> None:
         diary.record_entry(s, session_id=sid, day=2, redness=1, pain=1, swelling=1, signs=["itchy"])
     with database.transaction("Dr A") as s, pytest.raises(ValidationError, match="redness"):
         diary.record_entry(s, session_id=sid, day=3, redness=11, pain=1, swelling=1)
+
+
+def test_a_stored_session_prediction_is_the_basis(database: Database, sid: int) -> None:
+    """With a stored prediction of the session, its deepest zone's course and the widest
+    settling interval decide when redness is late (a made-up summary keeps this quick)."""
+    daily = {"day_after_last": [0.0, 1.0, 2.0], "value": [3.0, 1.0, 0.2]}
+    daily |= {"p5": [2.0, 0.5, 0.1], "p95": [5.0, 2.0, 0.9]}
+    summary = {
+        "zones": [
+            {
+                "zone": "cheek_left",
+                "depth_mm": 0.5,
+                "erythema_daily": daily,
+                "erythema_settled_day_interval": {"p5": 0.9, "p50": 1.2, "p95": 6.5},
+            }
+        ]
+    }
+    with database.transaction("Dr A") as s:
+        s.add(
+            models.Prediction(
+                session_id=sid, kind="session", model_version="test", inputs={}, summary=summary
+            )
+        )
+    with database.reading() as s:
+        view = diary.diary_view(s, sid)
+    assert view["predicted"]["basis"].startswith("stored prediction")
+    assert view["late_after"]["day"] == 6.5
+    assert enter(database, sid, {6: 5}) == []  # not late before the stored interval's end
+    assert [f["kind"] for f in enter(database, sid, {7: 5})] == ["late_redness"]
