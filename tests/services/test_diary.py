@@ -187,3 +187,23 @@ def test_a_stored_session_prediction_is_the_basis(database: Database, sid: int) 
     assert view["late_after"]["day"] == 6.5
     assert enter(database, sid, {6: 5}) == []  # not late before the stored interval's end
     assert [f["kind"] for f in enter(database, sid, {7: 5})] == ["late_redness"]
+
+
+def test_a_diary_photo_is_analysed_and_its_redness_measured(database: Database, sid: int) -> None:
+    """The photo goes through the same measuring as any upload; its mean a* is held beside the
+    patient's score (the web runs this as a job)."""
+    from tests.app.test_photos_pages import face_jpeg
+
+    if database.url.get_backend_name() != "sqlite":
+        pytest.skip("the measuring is the same on every database; run once, on SQLite")
+    enter(database, sid, {1: 4})
+    steps: list[str] = []
+    done = diary.attach_photo(
+        database, "patient", session_id=sid, day=1, data=face_jpeg(6.0),
+        progress=lambda fraction, message: steps.append(message),
+    )  # fmt: skip
+    assert steps and done["day"] == 1
+    with database.reading() as s:
+        view = diary.diary_view(s, sid)
+    assert view["entries"][0]["photo_id"] == done["photo_id"]
+    assert view["measured_a_star"][1] > 0  # a red face measures a positive a*
