@@ -31,6 +31,7 @@ from microneedling.reports.trend_chart import line_chart_svg
 from microneedling.services import photo_jobs
 from microneedling.services import photos as photo_service
 from microneedling.services.lookups import patient_by_code
+from microneedling.services.predictions import list_predictions
 
 router = APIRouter()
 
@@ -260,6 +261,25 @@ def comparison_image(
     )
 
 
+def _predicted_course(db: Any, code: str) -> dict[str, list[tuple[float, float, str]]]:
+    """Per zone, the collagen course (% of baseline by week) of the newest stored prediction of
+    the patient's newest plan; empty without one."""
+    patient = patient_by_code(db, code)
+    if not patient.plans:
+        return {}
+    stored = list_predictions(db, plan_id=patient.plans[-1].id)
+    if not stored:
+        return {}
+    courses: dict[str, list[tuple[float, float, str]]] = {}
+    for zone in stored[-1].get("summary", {}).get("zones", []):
+        weekly = zone.get("weekly") or {}
+        weeks, values = weekly.get("week", []), weekly.get("collagen_pct", [])
+        courses[zone["zone"]] = [
+            (7.0 * float(w), float(v), f"week {w}") for w, v in zip(weeks, values, strict=False)
+        ]
+    return courses
+
+
 @router.get("/patients/{code}/trend")
 def trend_page(
     request: Request,
@@ -271,6 +291,7 @@ def trend_page(
 ) -> Response:
     with clinic.transaction(actor) as db:  # the reading is logged
         result = photo_service.trend(db, code, view=view)
+        course_by_zone = _predicted_course(db, code)
     zones = sorted(
         {z["zone"] for p in result["points"] for z in p["zones"]},
         key=lambda z: display("zone", z),
@@ -297,6 +318,8 @@ def trend_page(
                 ),
             }
         )
+    if chosen in course_by_zone:
+        predicted = course_by_zone[chosen]
     course = diagram(
         line_chart_svg(
             predicted,
