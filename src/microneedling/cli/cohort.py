@@ -23,17 +23,17 @@ from microneedling.core.errors import ValidationError
 
 app = new_app("Study cohorts: analyse photos on Dask, statistics, report, exports.")
 
-STATS_COLUMNS = (
-    ("metric", "{}"),
-    ("zone", "{}"),
-    ("n", "{}"),
-    ("mean_change", "{:+.3f}"),
-    ("ci_low", "{:+.3f}"),
-    ("ci_high", "{:+.3f}"),
-    ("effect_size_dz", "{:+.2f}"),
-    ("wilcoxon_p", "{:.4f}"),
-    ("p_adjusted", "{:.4f}"),
-    ("beyond_band", "{:.0%}"),
+STATS_COLUMNS = (  # column, header, format
+    ("metric", "metric", "{}"),
+    ("zone", "zone", "{}"),
+    ("n", "n", "{}"),
+    ("mean_change", "change", "{:+.3g}"),
+    ("ci_low", "CI low", "{:+.3g}"),
+    ("ci_high", "CI high", "{:+.3g}"),
+    ("effect_size_dz", "dz", "{:+.2f}"),
+    ("wilcoxon_p", "p", "{:.3f}"),
+    ("p_adjusted", "p adj", "{:.3f}"),
+    ("beyond_band", ">band", "{:.0%}"),
 )
 
 
@@ -167,12 +167,17 @@ def stats_command(
         f"not measured, {counts['excluded_quality']} failed the quality checks, "
         f"{counts['excluded_no_consent']} without research consent"
     )
-    columns = ((by, "{}"), *STATS_COLUMNS) if by else STATS_COLUMNS
+    columns = ((by, by, "{}"), *STATS_COLUMNS) if by else STATS_COLUMNS
     rows = [
-        [fmt.format(r[c]) if r[c] == r[c] else "–" for c, fmt in columns]
+        [fmt.format(r[c]) if r[c] == r[c] else "–" for c, _, fmt in columns]
         for r in paired.to_dict("records")
     ]
-    table(f"baseline vs last follow-up ({correction})", [c for c, _ in columns], rows)
+    table(
+        f"baseline vs last follow-up: mean change, 95% CI, Cohen's dz, Wilcoxon p, p adjusted "
+        f"({correction}), share of patients beyond the repeatability band",
+        [header for _, header, _ in columns],
+        rows,
+    )
 
 
 @app.command("report")

@@ -16,6 +16,7 @@ Dask Development Team, "Dask: Library for dynamic task scheduling", 2016, https:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Sequence
@@ -202,6 +203,7 @@ def _client(scheduler: str | None, workers: int) -> tuple[Any, Any]:
         memory_limit=WORKER_MEMORY_BYTES,
         dashboard_address=None,
         env=dict(PIN_THREADS_ENV),
+        silence_logs=logging.ERROR,  # not the workers' start and stop chatter
     )
     return Client(cluster), cluster  # type: ignore[no-untyped-call]
 
