@@ -81,3 +81,25 @@ def test_patient_record_bundle_with_consent_and_measurements(
     (row,) = manifest.rows
     assert row.patient == "P1" and row.photo.is_file() and row.fitzpatrick == "III"
     assert counts == {"patients": 2, "excluded_no_consent": 1}
+
+
+def test_store_measured_results_once(database: Database, measured_cohort: Measured) -> None:
+    from dataclasses import replace
+
+    from microneedling.cohort.stored import store_results
+
+    rows = {r.row for r in measured_cohort.manifest.rows if r.patient == "SYN-0004"}
+    run = replace(
+        measured_cohort.run,
+        outcomes=tuple(o for o in measured_cohort.run.outcomes if o.row in rows),
+    )
+    with database.transaction("dr") as s:
+        patients.register_patient(s, code="SYN-0004", birth_year=1980, fitzpatrick="V")
+        first = store_results(s, measured_cohort.manifest, run)
+        again = store_results(s, measured_cohort.manifest, run)
+        stored = s.query(models.Photo).all()
+        analyses = s.query(models.PhotoAnalysisRecord).all()
+    measured = sum(1 for o in run.outcomes if o.status != "failed")
+    assert first == {"stored": measured, "already_stored": 0}
+    assert again == {"stored": 0, "already_stored": measured}
+    assert len(stored) == len(analyses) == measured
