@@ -93,3 +93,29 @@ def web(database: Database) -> Iterator[Web]:
 
 
 ALL_ROLES = ROLES
+
+
+def research_consent(database: Database, code: str) -> None:
+    """The patient consents to research use of their photos (researchers may then see them)."""
+    from microneedling.services import consent
+
+    form = consent.consent_form("research_photos")
+    with database.transaction("clinician") as db:
+        consent.record_consent(
+            db,
+            patient_code=code,
+            kind="research_photos",
+            statements=[s["id"] for s in form["statements"]],
+            signer_name="Patient Name",
+            text_version=form["version"],
+            shown_sha256=form["text_sha256"],
+        )
+
+
+def withdraw_research_consent(database: Database, code: str) -> None:
+    from microneedling.services import consent
+
+    with database.transaction("clinician") as db:
+        status = consent.consent_status(db, code)
+        consent_id = status["status"]["research_photos"]["consent_id"]
+        consent.withdraw_consent(db, consent_id=consent_id, reason="changed their mind")

@@ -9,7 +9,7 @@ import pytest
 
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.services import accounts, devices
-from tests.app.conftest import Web
+from tests.app.conftest import Web, research_consent
 
 
 def no_to_all(knowledge: Knowledge) -> dict[str, bool]:
@@ -131,6 +131,7 @@ def test_a_patient_walks_from_registration_to_a_plan(web: Web, knowledge: Knowle
     assert client.get(f"/api/v1/plans/{plan_id}/predictions").json() == []
     timeline = client.get("/api/v1/patients/MN-7/timeline").json()
     assert [e["kind"] for e in timeline["events"]] == ["screening", "assessment", "plan", "session"]
+    research_consent(web.database, "MN-7")
     research = web.api("researcher").get("/api/v1/patients/MN-7/timeline").json()
     assert "'clinician'" not in str(research)  # no names for a researcher
     assert "'created_by'" not in str(research) and "'screened_by'" not in str(research)

@@ -7,7 +7,7 @@ from typing import Any
 
 from microneedling.protocol.knowledge import Knowledge
 from microneedling.services import patients
-from tests.app.conftest import Web
+from tests.app.conftest import Web, research_consent, withdraw_research_consent
 
 HOSTILE = '<script>alert("x")</script><b onmouseover="x()">bold</b> & "quotes"'
 
@@ -98,9 +98,33 @@ def test_assessment_entry_checks_the_scale(web: Web) -> None:
     done = post(
         web, "clinician", "/patients/P1/assessment", fields | {"score": "3", "notes": HOSTILE}
     )
+    research_consent(web.database, "P1")
     assert done.status_code == 303
     record = web("researcher").get("/patients/P1")
     assert "Left cheek" in record.text and "<strong>3</strong>" in record.text
     assert "alert" not in record.text and "by clinician" not in record.text  # no names, no notes
     unknown = web("clinician").get("/patients/NOPE")
     assert unknown.status_code == 404 and "patient NOPE not found" in unknown.text
+
+
+def test_a_researcher_sees_only_patients_with_research_consent(web: Web) -> None:
+    with web.database.transaction("setup") as db:
+        for code in ("P1", "P2"):
+            patients.register_patient(db, code=code, birth_year=1980, fitzpatrick="III")
+    research_consent(web.database, "P2")
+    researcher = web("researcher")
+    listed = researcher.get("/patients")
+    assert "rows 1–1 of 1" in listed.text and "/patients/P2" in listed.text
+    assert "/patients/P1" not in listed.text
+    refused = researcher.get("/patients/P1")
+    assert refused.status_code == 403 and "not consented to research" in refused.text
+    assert researcher.get("/patients/P2").status_code == 200
+    api = web.api("researcher")
+    assert [p["code"] for p in api.get("/api/v1/patients").json()["patients"]] == ["P2"]
+    for path in ("", "/timeline", "/trend", "/assessments", "/screenings"):
+        assert api.get(f"/api/v1/patients/P1{path}").status_code == 403
+        assert api.get(f"/api/v1/patients/P2{path}").status_code == 200
+    withdraw_research_consent(web.database, "P2")
+    assert researcher.get("/patients/P2").status_code == 403
+    assert api.get("/api/v1/patients").json()["total"] == 0
+    assert web("clinician").get("/patients/P1").status_code == 200  # staff see everyone

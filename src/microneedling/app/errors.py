@@ -8,7 +8,8 @@ for bad input, the field and the reason. The API answers it as JSON::
 
 and a page renders ``error.html`` with the same values (a 401 on a page sends the browser to the
 log-in page instead). Core errors map as: ValidationError 422, NotFoundError 404,
-ContraindicatedError and PhaseOrderError 409, a refused log-in 401, any other user error 400. An
+ContraindicatedError and PhaseOrderError 409, a refused log-in 401, a researcher asking for a
+patient without research consent 403, any other user error 400. An
 unexpected exception is a 500 that names no internals; bad input never reaches it.
 """
 
@@ -34,6 +35,7 @@ from microneedling.core.errors import (
     ValidationError,
 )
 from microneedling.services.accounts import LoginRefused
+from microneedling.services.research import ResearchRefused
 
 LOG = logging.getLogger(__name__)
 API_PREFIX = "/api/"
@@ -113,6 +115,8 @@ def to_app_error(exc: BaseException) -> AppError:
         return AppError(409, str(exc))
     if isinstance(exc, LoginRefused):
         return AppError(401, str(exc))
+    if isinstance(exc, ResearchRefused):
+        return AppError(403, str(exc))
     if isinstance(exc, DatabaseError):
         refused = str(exc).startswith("change refused")
         return AppError(409 if refused else 503, str(exc))

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from microneedling.core.clinical import FitzpatrickType
@@ -134,16 +134,24 @@ SEARCH_MAX_CHARS = 64
 
 
 def search_patients(
-    session: Session, query: str, page: Page, fields: Sequence[str] | None = None
+    session: Session,
+    query: str,
+    page: Page,
+    fields: Sequence[str] | None = None,
+    *,
+    among: Collection[int] | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
     """Patients whose code contains ``query`` (letter case aside), one ``page`` by code, and how
-    many match in all. An empty query matches every patient."""
+    many match in all. An empty query matches every patient; ``among`` limits the search to
+    these patient ids (a researcher's consented patients)."""
     text = unicodedata.normalize("NFKC", query).strip()
     check_text(text, "q", max_length=SEARCH_MAX_CHARS)
-    if not text:
+    if not text and among is None:
         return list_patients(session, page, fields), count_patients(session)
     pattern = "%" + text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    match = func.lower(models.Patient.code).like(pattern, escape="\\")
+    match: ColumnElement[bool] = func.lower(models.Patient.code).like(pattern, escape="\\")
+    if among is not None:
+        match = match & models.Patient.id.in_(sorted(among))
     keys = (
         list(fields)
         if fields is not None

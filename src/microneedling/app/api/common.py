@@ -6,10 +6,12 @@ from typing import Annotated, Any
 
 from fastapi import Path, Security
 from fastapi.security import HTTPBearer
+from sqlalchemy.orm import Session
 
 from microneedling.app.clinic import Actor
 from microneedling.core.parsing import MAX_ID
 from microneedling.records.personal import PERSONAL_FIELDS
+from microneedling.services import research
 
 # Declares the personal API token in the OpenAPI schema; the check itself is the guard's
 # (security.py), which also accepts a browser's session cookie.
@@ -36,3 +38,20 @@ def redact(value: Any) -> Any:
 def for_actor(actor: Actor, value: Any) -> Any:
     """What ``actor`` may see of a record: a researcher gets it without personal fields."""
     return redact(value) if actor.is_researcher else value
+
+
+def research_gate(
+    db: Session, actor: Actor, *, code: str | None = None, plan_id: int | None = None
+) -> None:
+    """A researcher sees only patients who consented to research use (403 otherwise)."""
+    if not actor.is_researcher:
+        return
+    if code is not None:
+        research.require_patient_for_research(db, code)
+    if plan_id is not None:
+        research.require_plan_for_research(db, plan_id)
+
+
+def research_ids(db: Session, actor: Actor) -> set[int] | None:
+    """The patient ids a researcher's lists are limited to (None: no limit)."""
+    return research.research_patient_ids(db) if actor.is_researcher else None

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from microneedling.app.api.common import TOKEN, PatientCode, for_actor
+from microneedling.app.api.common import TOKEN, PatientCode, for_actor, research_gate, research_ids
 from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.core.clinical import RaterRole
 from microneedling.services import assessments, screenings, timeline
@@ -70,7 +70,8 @@ def list_patients(
 ) -> PatientPage:
     """Patients by code whose code contains ``q``, one page at a time."""
     with clinic.reading() as db:
-        rows, total = service.search_patients(db, q, Page(limit, offset), LIST_FIELDS)
+        among = research_ids(db, actor)
+        rows, total = service.search_patients(db, q, Page(limit, offset), LIST_FIELDS, among=among)
     return PatientPage(patients=rows, total=total, limit=limit, offset=offset)
 
 
@@ -85,6 +86,7 @@ def create_patient(body: PatientIn, clinic: ClinicDep, actor: CurrentAccount) ->
 def get_patient(code: PatientCode, clinic: ClinicDep, actor: CurrentAccount) -> dict[str, Any]:
     """One patient (the reading is logged)."""
     with clinic.transaction(actor) as db:
+        research_gate(db, actor, code=code)
         return dict(for_actor(actor, service.show_patient(db, code)))
 
 
@@ -92,6 +94,7 @@ def get_patient(code: PatientCode, clinic: ClinicDep, actor: CurrentAccount) -> 
 def get_timeline(code: PatientCode, clinic: ClinicDep, actor: CurrentAccount) -> dict[str, Any]:
     """Everything recorded about the patient, oldest first (researchers: metrics, no names)."""
     with clinic.transaction(actor) as db:
+        research_gate(db, actor, code=code)
         view = timeline.patient_timeline(db, code, researcher=actor.is_researcher)
     return dict(for_actor(actor, view))
 
@@ -101,6 +104,7 @@ def list_screenings(
     code: PatientCode, clinic: ClinicDep, actor: CurrentAccount
 ) -> list[dict[str, Any]]:
     with clinic.reading() as db:
+        research_gate(db, actor, code=code)
         patient = patient_by_code(db, code)
         rows = [screenings.screening_view(s) for s in patient.screenings]
     return list(for_actor(actor, rows))
@@ -122,6 +126,7 @@ def list_assessments(
     code: PatientCode, clinic: ClinicDep, actor: CurrentAccount
 ) -> list[dict[str, Any]]:
     with clinic.reading() as db:
+        research_gate(db, actor, code=code)
         patient = patient_by_code(db, code)
         rows = [record(a, exclude=("patient_id",)) for a in patient.assessments]
     return list(for_actor(actor, rows))
@@ -147,4 +152,5 @@ def get_trend(
 ) -> dict[str, Any]:
     """Every analysed photo's metrics in date order beside the predicted course (no images)."""
     with clinic.transaction(actor) as db:
+        research_gate(db, actor, code=code)
         return dict(for_actor(actor, photo_service.trend(db, code, view=view)))

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter
 from pydantic import BaseModel, ConfigDict, Field
 
-from microneedling.app.api.common import TOKEN, RecordId, for_actor
+from microneedling.app.api.common import TOKEN, RecordId, for_actor, research_gate
 from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.services import plans, predictions
 
@@ -41,6 +41,7 @@ def create_plan(body: PlanIn, clinic: ClinicDep, actor: CurrentAccount) -> dict[
 @router.get("/{plan_id}")
 def get_plan(plan_id: RecordId, clinic: ClinicDep, actor: CurrentAccount) -> dict[str, Any]:
     with clinic.reading() as db:
+        research_gate(db, actor, plan_id=plan_id)
         return dict(for_actor(actor, plans.show_plan(db, plan_id)))
 
 
@@ -51,4 +52,5 @@ def list_predictions(
     """The stored simulations of the plan (inputs, summary, model version)."""
     with clinic.reading() as db:
         plans.show_plan(db, plan_id)  # 404 for an unknown plan
+        research_gate(db, actor, plan_id=plan_id)
         return predictions.list_predictions(db, plan_id=plan_id)

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Query, Request
 from starlette.responses import RedirectResponse, Response
 
+from microneedling.app.api.common import research_gate, research_ids
 from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.app.rendering import render
 from microneedling.core.parsing import LATEST_DATE, MIN_BIRTH_YEAR, parse_int
@@ -29,7 +30,8 @@ def patient_list(
 ) -> Response:
     window = Page(PAGE_SIZE, (page - 1) * PAGE_SIZE)
     with clinic.reading() as db:
-        rows, total = service.search_patients(db, q, window, LIST_FIELDS)
+        among = research_ids(db, actor)
+        rows, total = service.search_patients(db, q, window, LIST_FIELDS, among=among)
     return render(
         request,
         "patients.html",
@@ -70,6 +72,7 @@ def patient_record(
 ) -> Response:
     """A patient's record as one timeline (the reading is logged with the actor)."""
     with clinic.transaction(actor) as db:
+        research_gate(db, actor, code=code)
         timeline = timeline_service.patient_timeline(db, code, researcher=actor.is_researcher)
     return render(
         request,
