@@ -65,6 +65,11 @@ def serve(
         help="Proxies whose X-Forwarded-* headers are trusted (comma-separated, or '*').",
     ),
     workers: int = typer.Option(2, "--job-workers", min=1, max=32, help="Background job threads."),
+    secure_cookies: bool | None = typer.Option(
+        None,
+        "--secure-cookies/--insecure-cookies",
+        help="Cookies' Secure flag (default: on unless the browser reached localhost over http).",
+    ),
 ) -> None:
     """Serve the clinic web app (pages and the JSON API /api/v1)."""
     import uvicorn
@@ -76,10 +81,15 @@ def serve(
     db = Database.from_url(url)
     use_demo = demo if demo is not None else url is None
     password = prepare_demo(db, st.actor) if use_demo else None
-    application = create_app(database=db, job_workers=workers)
+    application = create_app(database=db, job_workers=workers, secure_cookies=secure_cookies)
     address = f"http://{'localhost' if host in ('127.0.0.1', '::1') else host}:{port}/"
     message(f"Serving {db.safe_url}")
     message(f"Open {address}")
+    if host not in ("127.0.0.1", "::1", "localhost") and secure_cookies is None:
+        message(
+            "Cookies are Secure for other machines: serve them through a TLS reverse proxy "
+            "(https), or log-in over plain http will not hold."
+        )
     if password is not None:
         message(f"Log in as {DEMO_USER!r} with the password {password!r} (new at every start).")
     uvicorn.run(
