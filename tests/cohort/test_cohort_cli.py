@@ -51,6 +51,31 @@ def test_stats_report_and_exports(measured_cohort: Measured, tmp_path: Path) -> 
     (row,) = stats["paired"]
     assert row["zone"] == "cheek_left" and row["p_adjusted"] < 0.05
 
+    # two raters grade redness of the left cheek: higher at baseline, as planted
+    lines = ["patient,visit,zone,rater,score"]
+    for code in sorted(measured_cohort.results["patient"].unique()):
+        for visit, score in ((0, 3), (1, 1)):
+            lines += [
+                f"{code},{visit},cheek_left,A,{score}",
+                f"{code},{visit},cheek_left,B,{score}",
+            ]
+    (tmp_path / "grades.csv").write_text("\n".join(lines) + "\n")
+    result = _invoke(
+        "cohort",
+        "stats",
+        results,
+        "--metric",
+        "a_star",
+        "--grades",
+        str(tmp_path / "grades.csv"),
+        "--json",
+    )
+    assert result.exit_code == 0, result.output  # type: ignore[attr-defined]
+    graded = json.loads(result.stdout)  # type: ignore[attr-defined]
+    (left,) = [r for r in graded["grade_agreement"] if r["zone"] == "cheek_left"]
+    assert left["spearman_rho"] > 0.7
+    assert graded["rater_icc"][0]["icc_2_1"] == 1.0  # the raters agree exactly
+
     html, pdf = tmp_path / "report.html", tmp_path / "report.pdf"
     result = _invoke(
         "cohort", "report", results, "--out", str(html), "--pdf", str(pdf), "--metric", "a_star"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
@@ -140,12 +141,18 @@ def stats_command(
     by: str | None = typer.Option(
         None, "--by", help="Break down by indication, session or fitzpatrick."
     ),
+    grades: Path | None = typer.Option(
+        None,
+        "--grades",
+        help="Clinicians' grades (CSV: patient, visit, zone, rater, score): Spearman and ICC.",
+    ),
     as_json: bool = JsonOption,
 ) -> None:
     """Paired baseline vs last follow-up per metric and zone, with corrected p-values."""
     from microneedling.cohort import statistics
 
     frame = _results(results)
+    graded = _grades(grades) if grades is not None else None
     use = statistics.usable(frame)
     options: dict[str, Any] = {
         "metrics": tuple(metrics) or statistics.DEFAULT_METRICS,
@@ -156,10 +163,20 @@ def stats_command(
         paired = statistics.breakdown(use.frame, by, **options)
     else:
         paired = statistics.paired_table(use.frame, **options)
+    agreement = raters = None
+    if graded is not None:
+        chosen = use.frame[use.frame["metric"].isin(options["metrics"])]
+        agreement = statistics.grade_agreement(chosen, graded)
+        raters = statistics.rater_agreement(graded)
     if as_json:
-        print_json(
-            {"photos": use.as_dict(), "paired": json.loads(paired.to_json(orient="records"))}
-        )
+        out: dict[str, Any] = {
+            "photos": use.as_dict(),
+            "paired": json.loads(paired.to_json(orient="records")),
+        }
+        if agreement is not None and raters is not None:
+            out["grade_agreement"] = json.loads(agreement.to_json(orient="records"))
+            out["rater_icc"] = json.loads(raters.to_json(orient="records"))
+        print_json(out)
         return
     counts = use.as_dict()
     message(
@@ -178,6 +195,47 @@ def stats_command(
         [header for _, header, _ in columns],
         rows,
     )
+    if agreement is not None and raters is not None:
+        table(
+            "agreement with the clinicians' grades (Spearman)",
+            ("metric", "zone", "n", "rho", "p"),
+            [
+                [r["metric"], r["zone"], r["n"], f"{r['spearman_rho']:+.2f}", f"{r['p']:.3f}"]
+                for r in agreement.to_dict("records")
+            ],
+        )
+        table(
+            "agreement between two raters, ICC(2,1)",
+            ("zone", "items", "ICC"),
+            [[r["zone"], r["items"], f"{r['icc_2_1']:.2f}"] for r in raters.to_dict("records")],
+        )
+
+
+GRADE_COLUMNS = ("patient", "visit", "zone", "rater", "score")
+
+
+def _grades(path: Path) -> Any:
+    """Clinicians' grades from CSV, each column checked."""
+    import pandas as pd
+
+    from microneedling.core.data import read_text_file
+
+    text = read_text_file(path, "grades")
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype={"patient": str, "zone": str, "rater": str})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ValidationError("grades", f"{path}: not a CSV table ({exc})") from None
+    missing = [c for c in GRADE_COLUMNS if c not in frame.columns]
+    if missing:
+        raise ValidationError("grades", f"{path}: missing column(s) {', '.join(missing)}")
+    for column in ("visit", "score"):
+        numbers = pd.to_numeric(frame[column], errors="coerce")
+        bad = frame.index[numbers.isna() | ~numbers.apply(lambda v: abs(v) < 1e6)]
+        if len(bad):
+            raise ValidationError("grades", f"{path}: row {bad[0] + 2}: {column} is not a number")
+        frame[column] = numbers
+    frame["visit"] = frame["visit"].astype(int)
+    return frame[list(GRADE_COLUMNS)]
 
 
 @app.command("report")
