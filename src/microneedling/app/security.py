@@ -1,6 +1,6 @@
 """Who is asking, and may they: authentication, the permission table, CSRF and cookies.
 
-Every request passes ``guard`` (an HTTP middleware) before any handler or body parsing: it finds
+Every request passes ``Guard`` (an ASGI middleware) before any handler or body parsing: it finds
 the route, authenticates the request (``Authorization: Bearer`` API token, else the session
 cookie), and refuses it with 401 or 403 per ``permissions.PERMISSIONS``. A researcher is never
 sent an image, whatever route produced it. Forms are checked by ``csrf_guard`` (a dependency
@@ -11,17 +11,18 @@ token, in the ``csrf_token`` form field or the ``X-CSRF-Token`` header, or it is
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
 from starlette.responses import Response
 from starlette.routing import Match, Mount
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from microneedling.app.clinic import Actor, Clinic
-from microneedling.app.errors import AppError, Forbidden, NotLoggedIn, error_response
+from microneedling.app.errors import AppError, Forbidden, NotLoggedIn, error_response, to_app_error
 from microneedling.app.permissions import allows
 from microneedling.app.rendering import CSRF_FIELD
 from microneedling.services import accounts
@@ -147,40 +148,80 @@ def authenticate(clinic: Clinic, request: Request) -> Actor | None:
 
 def install_guard(app: FastAPI) -> None:
     """Authenticate every request and apply the permission table before any handler runs."""
+    app.add_middleware(Guard, application=app)
 
-    routes: list[RouteInfo] = []
 
-    @app.middleware("http")
-    async def guard(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
+class Guard:
+    """The ASGI middleware behind ``install_guard`` (plain ASGI: the response streams through
+    untouched, except its start, which gets the security headers)."""
+
+    def __init__(self, app: ASGIApp, application: FastAPI) -> None:
+        self.app = app
+        self.application = application
+        self.routes: list[RouteInfo] = []
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
         clinic = get_clinic(request)
-        if not routes:  # every router is included by the first request
-            routes.extend(app_routes(app))
-        route = matched_route(routes, request)
+        if not self.routes:  # every router is included by the first request
+            self.routes.extend(app_routes(self.application))
+        route = matched_route(self.routes, request)
         actor: Actor | None = None
         if route is not None:
             rule = clinic.permissions.get(route_key(route, request.method))
-            needs_actor = rule != "public" or not route.is_mount
-            if needs_actor:
+            if rule != "public" or not route.is_mount:
                 try:
                     actor = await run_in_threadpool(authenticate, clinic, request)
                 except Exception as exc:  # e.g. the database is unreachable
-                    from microneedling.app.errors import to_app_error
-
-                    return _secured(error_response(request, to_app_error(exc)))
+                    await _secured(error_response(request, to_app_error(exc)))(scope, receive, send)
+                    return
             request.state.actor = actor
             refusal = _refusal(rule, actor)
             if refusal is not None:
                 response = error_response(request, refusal)
                 response.headers[REFUSAL_HEADER] = "permissions"
-                return _secured(response)
-        response = await call_next(request)
-        if actor is not None and actor.is_researcher and _is_image(response):
-            refused = error_response(request, Forbidden("researchers see no face photos"))
-            refused.headers[REFUSAL_HEADER] = "no-photos"
-            return _secured(refused)
-        return _secured(response)
+                await _secured(response)(scope, receive, send)
+                return
+        no_images = actor is not None and actor.is_researcher
+        await self.app(scope, receive, _Sender(send, request, no_images))
+
+
+class _Sender:
+    """Adds the security headers to the response's start; for a researcher, replaces an image
+    response with a 403 (and drops the image's body)."""
+
+    def __init__(self, send: Send, request: Request, no_images: bool) -> None:
+        self.send = send
+        self.request = request
+        self.no_images = no_images
+        self.refused = False
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            headers = MutableHeaders(scope=message)
+            if self.no_images and headers.get("content-type", "").lower().startswith("image/"):
+                self.refused = True
+                refusal = error_response(self.request, Forbidden("researchers see no face photos"))
+                refusal.headers[REFUSAL_HEADER] = "no-photos"
+                _secured(refusal)
+                await self.send(
+                    {
+                        "type": "http.response.start",
+                        "status": refusal.status_code,
+                        "headers": refusal.raw_headers,
+                    }
+                )
+                await self.send({"type": "http.response.body", "body": refusal.body})
+                return
+            for name, value in SECURITY_HEADERS.items():
+                if name not in headers:
+                    headers[name] = value
+        elif self.refused:  # the image's body: not sent
+            return
+        await self.send(message)
 
 
 def _refusal(rule: object, actor: Actor | None) -> AppError | None:
@@ -191,10 +232,6 @@ def _refusal(rule: object, actor: Actor | None) -> AppError | None:
     if actor is None:
         return NotLoggedIn()
     return Forbidden(f"the {actor.role} role may not do this")
-
-
-def _is_image(response: Response) -> bool:
-    return response.headers.get("content-type", "").lower().startswith("image/")
 
 
 def _secured(response: Response) -> Response:
