@@ -63,9 +63,20 @@ def forehead_hair(
     min_separation: float = MIN_SEPARATION_DELTA_E,
 ) -> Mask:
     """The forehead pixels that belong to the hair above it (see the module)."""
+    out = np.zeros_like(forehead)
     if not forehead.any():
-        return np.zeros_like(forehead)
+        return out
     reach = max(round(band_mm / mm_per_px), 1)
+    x, y, w, h = cv2.boundingRect(forehead.view(np.uint8))
+    top = max(y - reach, 0)
+    box = (slice(top, y + h), slice(x, x + w))  # only the forehead and the band above it
+    out[box] = _forehead_hair(lab[box], skin[box], forehead[box], reach, min_separation)
+    return out
+
+
+def _forehead_hair(
+    lab: NDArray[np.float32], skin: Mask, forehead: Mask, reach: int, min_separation: float
+) -> Mask:
     band = _above(forehead, reach) & ~skin
     if band.sum() < 8:
         return np.zeros_like(forehead)

@@ -37,6 +37,7 @@ from microneedling.analysis.pores import eigenvalues
 RIDGE_MM_PER_PX = 0.2
 LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
 FLOOR_IN_PIXEL_PX = 0.5 * np.sqrt(2.0)  # a valley floor this near a pixel's centre is in it
+REMAP_WIDTH = 1024
 BACKGROUND_SCALES = 4.0  # the centre-line test reads the slope left after a Gaussian this wide
 
 
@@ -98,6 +99,34 @@ def skeleton_lengths_px(labels: NDArray[np.int32], n: int) -> NDArray[np.float64
     return np.maximum(lengths, 0.0)
 
 
+def background_gradient(
+    image: NDArray[np.float32], sigma_px: float, rows: NDArray[np.intp], cols: NDArray[np.intp]
+) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The gradient (per pixel, along columns and rows) of ``image`` smoothed by a Gaussian of
+    ``sigma_px``, at the given pixels. The smooth field is computed on an image reduced so the
+    Gaussian is 4 px there, and read back bilinearly: exact enough for shading, and cheap."""
+    height, width = image.shape
+    factor = max(1.0, sigma_px / 4.0)
+    small = image
+    if factor > 1.0:
+        size = (max(round(width / factor), 1), max(round(height / factor), 1))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+    scale_c = small.shape[1] / width
+    scale_r = small.shape[0] / height
+    smooth = cv2.GaussianBlur(small, (0, 0), sigma_px * scale_c, borderType=cv2.BORDER_REFLECT)
+    g_col = cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3) / 8.0 * scale_c
+    g_row = cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3) / 8.0 * scale_r
+    n = len(rows)
+    block = (-(-n // REMAP_WIDTH), REMAP_WIDTH)  # remap takes at most 32767 points a side
+    map_c = np.zeros(block, np.float32)
+    map_r = np.zeros(block, np.float32)
+    map_c.ravel()[:n] = (cols + 0.5) * scale_c - 0.5
+    map_r.ravel()[:n] = (rows + 0.5) * scale_r - 0.5
+    at_col = cv2.remap(g_col, map_c, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    at_row = cv2.remap(g_row, map_c, map_r, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    return at_col.ravel()[:n], at_row.ravel()[:n]
+
+
 def dark_ridge_response(
     image: NDArray[np.float32],
     sigmas: list[float],
@@ -136,13 +165,10 @@ def dark_ridge_response(
         ratio = np.abs(little) / big
         # the slope at the line's own scale: the background's shading, smooth over
         # BACKGROUND_SCALES sigmas, is taken off first (a line on a slope is still a line)
-        local = smooth - cv2.GaussianBlur(image, (0, 0), float(BACKGROUND_SCALES * sigma))
-        gradient = (
-            np.hypot(
-                cv2.Sobel(local, cv2.CV_32F, 1, 0, ksize=3)[rows, cols],
-                cv2.Sobel(local, cv2.CV_32F, 0, 1, ksize=3)[rows, cols],
-            )
-            / 8.0
+        bg_col, bg_row = background_gradient(image, BACKGROUND_SCALES * sigma, rows, cols)
+        gradient = np.hypot(
+            cv2.Sobel(smooth, cv2.CV_32F, 1, 0, ksize=3)[rows, cols] / 8.0 - bg_col,
+            cv2.Sobel(smooth, cv2.CV_32F, 0, 1, ksize=3)[rows, cols] / 8.0 - bg_row,
         )  # the 3x3 Sobel first derivative carries a factor 8
         # the valley floor's distance |gradient| / lambda (px; Steger 1998's Newton step): a
         # pixel the floor passes through (within half its diagonal) is on the centre line
