@@ -81,9 +81,31 @@ def photo_metrics(photo: models.Photo) -> dict[str, Any]:
     }
 
 
+def _load_record(db: Session, patient: models.Patient) -> None:
+    """Load the patient's records in a few queries (one per table), not one per row."""
+    plans = selectinload(models.Patient.plans)
+    sessions = plans.selectinload(models.TreatmentPlan.sessions)
+    treatments = sessions.selectinload(models.TreatmentSession.zone_treatments)
+    db.scalars(
+        select(models.Patient)
+        .where(models.Patient.id == patient.id)
+        .options(
+            selectinload(models.Patient.screenings),
+            selectinload(models.Patient.assessments),
+            selectinload(models.Patient.adverse_events),
+            plans.selectinload(models.TreatmentPlan.zones),
+            plans.joinedload(models.TreatmentPlan.device),
+            sessions.selectinload(models.TreatmentSession.phases),
+            treatments.joinedload(models.ZoneTreatmentRecord.device),
+            treatments.joinedload(models.ZoneTreatmentRecord.cartridge),
+        )
+    ).one()
+
+
 def patient_timeline(db: Session, code: str, *, researcher: bool = False) -> dict[str, Any]:
     """Everything recorded about one patient as events in time order; the reading is logged."""
     patient = patient_by_code(db, code)
+    _load_record(db, patient)
     log_access(db, "read", patient)
     events: list[dict[str, Any]] = []
     for s in patient.screenings:
