@@ -16,6 +16,7 @@ photos/s on N free cores is about N / (CPU time per photo).
 from __future__ import annotations
 
 import argparse
+import logging
 import os
 import resource
 import statistics
@@ -72,6 +73,7 @@ def run(manifest_path: Path, workers: int, out: Path) -> dict[str, float]:
             processes=True,
             dashboard_address=None,
             env=dict(PIN_THREADS_ENV),
+            silence_logs=logging.ERROR,
         ) as cluster,
         Client(cluster) as client,
     ):
