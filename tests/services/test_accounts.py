@@ -136,4 +136,9 @@ def test_no_secret_reaches_the_audit_log(database: Database, nurse: str) -> None
         started = accounts.start_session(db, accounts.account_by_username(db, nurse))
     with database.reading() as db:
         logged = str([e.changes for e in db.scalars(select(AuditEntry))])
+        account = accounts.account_by_username(db, nurse)
+        hashes = [account.password_hash, *(t.token_sha256 for t in account.tokens)]
     assert PASSWORD not in logged and token not in logged and started.cookie not in logged
+    # nor their hashes (a password hash can be attacked offline), nor the live CSRF token
+    assert all(h not in logged for h in hashes) and started.csrf_token not in logged
+    assert "[secret]" in logged

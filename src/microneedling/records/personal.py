@@ -25,6 +25,15 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "adverse_event": frozenset({"description", "reported_by"}),
     "erasure": frozenset({"reason", "erased_by"}),
 }
+# Per table, the columns holding a credential or its hash: never written to the audit log, not even
+# as a keyed hash (a password hash could be attacked offline; a session's CSRF token is live).
+SECRET_FIELDS: dict[str, frozenset[str]] = {
+    "account": frozenset({"password_hash"}),
+    "api_token": frozenset({"token_sha256"}),
+    "login_session": frozenset({"cookie_sha256", "csrf_token"}),
+    "diary_link": frozenset({"token_sha256"}),
+}
+SECRET = "[secret]"
 MARK = "personal"
 
 
@@ -60,10 +69,13 @@ def pseudonymize(
     ``update`` entries map a field to ``{"old": ..., "new": ...}``; others map it to its value.
     """
     fields = PERSONAL_FIELDS.get(entity, frozenset())
+    secrets_ = SECRET_FIELDS.get(entity, frozenset())
     rows: list[dict[str, Any]] = []
     hidden: dict[str, Any] = {}
     for key, value in changes.items():
-        if key not in fields:
+        if key in secrets_:
+            hidden[key] = SECRET
+        elif key not in fields:
             hidden[key] = value
         elif update and isinstance(value, dict):
             hidden[key] = {
