@@ -116,6 +116,10 @@ def test_the_clinician_sees_late_redness_and_acknowledges_it(web: Web) -> None:
     page = web("clinician").get(f"/sessions/{sid}/diary").text
     assert "Late redness" in page and "day 8" in page
     assert 'src="data:image/png;base64,' in page  # the chart against the prediction
+    listed = web("clinician").get("/patients").text
+    assert 'class="badge-flag"' in listed and "2 follow-up" in listed  # on the patient list
+    record = web("clinician").get("/patients/P1").text
+    assert f'href="/sessions/{sid}/diary"' in record and "/patients/P1/report.pdf" in record
     flag_ids = re.findall(r'action="/flags/(\d+)/ack"', page)
     assert len(flag_ids) == 2  # late redness; and redness beyond a week, a warning sign
     csrf = {"csrf_token": web.csrf("assistant")}
@@ -126,3 +130,4 @@ def test_the_clinician_sees_late_redness_and_acknowledges_it(web: Web) -> None:
         )
         assert done.status_code == 200 and "acknowledged by clinician" in done.text
     assert 'id="no-flags"' in web("clinician").get("/flags").text
+    assert 'class="badge-flag"' not in web("clinician").get("/patients").text

@@ -11,6 +11,7 @@ from microneedling.app.api.common import research_gate, research_ids
 from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.app.rendering import render
 from microneedling.core.parsing import LATEST_DATE, MIN_BIRTH_YEAR, parse_int
+from microneedling.services import diary as diary_service
 from microneedling.services import patients as service
 from microneedling.services import timeline as timeline_service
 from microneedling.services.paging import Page
@@ -32,6 +33,7 @@ def patient_list(
     with clinic.reading() as db:
         among = research_ids(db, actor)
         rows, total = service.search_patients(db, q, window, LIST_FIELDS, among=among)
+        flags = diary_service.open_flag_counts(db) if not actor.is_researcher else {}
     return render(
         request,
         "patients.html",
@@ -42,6 +44,7 @@ def patient_list(
             "page": page,
             "shown": window.describe(len(rows), total),
             "has_more": window.has_more(len(rows), total),
+            "flags": flags,  # open follow-up flags per patient (flags_badge.html)
         },
     )
 
