@@ -71,6 +71,19 @@ def skin_part(p: PreparedPhoto, mask: Mask) -> Mask:
     return part if part.any() else mask
 
 
+def kernel_box(mask: Mask, sigma_px: float) -> tuple[slice, slice]:
+    """The box spanned by ``mask`` widened by a Gaussian kernel's reach (OpenCV's reaches 4
+    sigma), clipped to the image: a Gaussian of ``sigma_px`` over this box equals, on ``mask``,
+    the same filter over the whole image, at the cost of the box only."""
+    rows, cols = box(mask)
+    reach = int(np.ceil(4 * sigma_px)) + 2
+    height, width = mask.shape
+    return (
+        slice(max(rows.start - reach, 0), min(rows.stop + reach, height)),
+        slice(max(cols.start - reach, 0), min(cols.stop + reach, width)),
+    )
+
+
 def fill_hair(
     image: NDArray[np.float32], skin: Mask, hair: Mask, sigma_px: float
 ) -> NDArray[np.float32]:
@@ -87,7 +100,9 @@ def fill_hair(
     off = np.full(image.shape, far, dtype=np.float32)
     if hair.any():
         near = masked_blur(image, skin, sigma_px)
-        cover = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma_px)
+        cover = np.zeros(image.shape, dtype=np.float32)  # read on the fringe only
+        around = kernel_box(hair, sigma_px)
+        cover[around] = cv2.GaussianBlur(skin[around].astype(np.float32), (0, 0), sigma_px)
         off = np.where(hair & (cover > 0.05), near, off)
     return np.where(skin, image, off).astype(np.float32)
 
