@@ -88,9 +88,10 @@ def smoothed_stack(image: Float, sigmas: NDArray[np.float64]) -> tuple[Float, Fl
     """The image smoothed at each sigma, and sigma^2 x the Laplacian of each (dark blobs > 0)."""
     smooth = np.empty((len(sigmas), *image.shape), dtype=np.float32)
     log = np.empty_like(smooth)
-    for k, sigma in enumerate(sigmas):
-        smooth[k] = cv2.GaussianBlur(image, (0, 0), float(sigma))
-        log[k] = cv2.Laplacian(smooth[k], cv2.CV_32F, ksize=1) * float(sigma) ** 2
+    for k, sigma in enumerate(sigmas):  # written in place: no temporary images
+        cv2.GaussianBlur(image, (0, 0), float(sigma), dst=smooth[k])
+        cv2.Laplacian(smooth[k], cv2.CV_32F, dst=log[k], ksize=1)
+        log[k] *= float(sigma) ** 2
     return smooth, log
 
 
@@ -143,7 +144,9 @@ def dark_blobs(
     sigmas = scale_levels(r_min / factor, r_max / factor)
     smooths, stack = smoothed_stack(work, sigmas)
     kernel = np.ones((3, 3), np.uint8)
-    peaks = np.stack([cv2.dilate(level, kernel) for level in stack])
+    peaks = np.empty_like(stack)  # each level's 3 x 3 maximum, written in place (no copies)
+    for k, level in enumerate(stack):
+        cv2.dilate(level, kernel, dst=peaks[k])
     rows_all, cols_all, levels_all, values_all = [], [], [], []
     for k in range(1, len(sigmas) - 1):
         level = stack[k]
