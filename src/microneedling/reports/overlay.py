@@ -17,6 +17,7 @@ from numpy.typing import NDArray
 from microneedling.analysis.images import write_png
 from microneedling.analysis.pipeline import PhotoAnalysis
 from microneedling.analysis.zones import ANALYSED_ZONES
+from microneedling.core.vocabulary import display
 from microneedling.core.zones import FacialZone
 
 if TYPE_CHECKING:
@@ -154,8 +155,9 @@ def draw_overlay(result: PhotoAnalysis, title: str | None = None) -> NDArray[np.
         if found is None:
             continue
         centre = (found[0] * zoom, found[1] * zoom)
-        (tw, th), _ = cv2.getTextSize(zone.value, FONT, small, thick)
-        _label(canvas, zone.value, (int(centre[1] - tw / 2), int(centre[0] + th / 2)), small, thick)
+        name = display("zone_short", zone.value)
+        (tw, th), _ = cv2.getTextSize(name, FONT, small, thick)
+        _label(canvas, name, (int(centre[1] - tw / 2), int(centre[0] + th / 2)), small, thick)
     margin = max(width // 40, 6)
     (rw, rh), _ = cv2.getTextSize("R", FONT, scale * 1.6, thick + 1)
     right_first = patient_right_on_image_left(result)
