@@ -24,6 +24,9 @@ PERSONAL_FIELDS: dict[str, frozenset[str]] = {
     "zone_treatment": frozenset({"deviation_reason"}),
     "adverse_event": frozenset({"description", "reported_by"}),
     "erasure": frozenset({"reason", "erased_by"}),
+    "consent_record": frozenset({"witnessed_by", "withdrawn_by", "withdrawal_reason"}),
+    "diary_link": frozenset({"created_by"}),
+    "follow_up_flag": frozenset({"acknowledged_by"}),
 }
 # Per table, the columns holding a credential or its hash: never written to the audit log, not even
 # as a keyed hash (a password hash could be attacked offline; a session's CSRF token is live).
