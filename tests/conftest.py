@@ -29,6 +29,34 @@ if os.environ.get("CI") and not POSTGRES_URL:
 
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
+# CI shares the PostgreSQL variants between its two Pythons to stay within its time: each names the
+# test folders whose PostgreSQL variants it runs (e.g. "records,services"); unset runs them all.
+POSTGRES_FOLDERS_ENV = "MICRONEEDLING_TEST_POSTGRES_FOLDERS"
+
+
+def _on_postgres(item: pytest.Item) -> bool:
+    callspec = getattr(item, "callspec", None)
+    if callspec is not None and "postgresql" in callspec.id.split("-"):
+        return True
+    return item.get_closest_marker("postgres") is not None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    folders = os.environ.get(POSTGRES_FOLDERS_ENV)
+    if not folders:
+        return
+    keep = {f"tests/{name.strip()}/" for name in folders.split(",") if name.strip()}
+    selected, deselected = [], []
+    for item in items:
+        path = item.nodeid.split("::")[0]
+        if _on_postgres(item) and not any(path.startswith(folder) for folder in keep):
+            deselected.append(item)
+        else:
+            selected.append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
 
 @pytest.fixture(autouse=True)
 def _isolated_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
