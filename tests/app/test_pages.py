@@ -119,6 +119,8 @@ def test_a_researcher_sees_only_patients_with_research_consent(web: Web) -> None
     refused = researcher.get("/patients/P1")
     assert refused.status_code == 403 and "not consented to research" in refused.text
     assert researcher.get("/patients/P2").status_code == 200
+    assert researcher.get("/patients/P1/trend").status_code == 403  # the clinical pages too
+    assert researcher.get("/patients/P2/trend").status_code == 200
     api = web.api("researcher")
     assert [p["code"] for p in api.get("/api/v1/patients").json()["patients"]] == ["P2"]
     for path in ("", "/timeline", "/trend", "/assessments", "/screenings"):

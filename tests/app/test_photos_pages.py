@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 
 from microneedling.services import patients
-from tests.app.conftest import Web
+from tests.app.conftest import Web, research_consent
 
 
 @cache
@@ -138,6 +138,7 @@ def test_upload_overlay_compare_and_trend(patient: Web) -> None:
         assert image.status_code == 200 and image.content[:4] == b"\x89PNG"
         assert web("researcher").get(f"{result}/{name}").status_code == 403
 
+    research_consent(web.database, "P1")
     trend = web("researcher").get("/patients/P1/trend")  # metrics, no image: researchers read
     assert trend.status_code == 200 and trend.text.count('class="chart"') == 7
     assert "Predicted collagen (model)" in trend.text

@@ -6,7 +6,7 @@ import re
 from datetime import date
 
 from microneedling.services import assessments, devices, patients, screenings
-from tests.app.conftest import Web
+from tests.app.conftest import Web, research_consent
 from tests.services.conftest import give_consent, no_to_all
 
 
@@ -68,6 +68,8 @@ def test_plan_on_the_face_diagram_then_a_whole_session(web: Web) -> None:
         "/plans/1/zones/cheek_left", data={"depth_mm": "0.9", "csrf_token": web.csrf("assistant")}
     )
     assert assistant.status_code == 403
+    assert web("researcher").get("/plans/1").status_code == 403  # no research consent yet
+    research_consent(web.database, "P1")
     assert web("researcher").get("/plans/1").status_code == 200
 
     # the session: the assistant starts and prepares, the clinician treats and finishes

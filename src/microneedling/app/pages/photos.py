@@ -18,6 +18,7 @@ from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
 from microneedling.analysis.pipeline import METRIC_NAMES
+from microneedling.app.api.common import research_gate
 from microneedling.app.clinic import Actor
 from microneedling.app.deps import ClinicDep, CurrentAccount, require_role
 from microneedling.app.pages.plans import diagram
@@ -290,6 +291,7 @@ def trend_page(
     view: Annotated[str, Query(max_length=16)] = "front",
 ) -> Response:
     with clinic.transaction(actor) as db:  # the reading is logged
+        research_gate(db, actor, code=code)
         result = photo_service.trend(db, code, view=view)
         course_by_zone = _predicted_course(db, code)
     zones = sorted(

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from markupsafe import Markup
 from starlette.responses import RedirectResponse, Response
 
+from microneedling.app.api.common import research_gate
 from microneedling.app.clinic import Actor
 from microneedling.app.deps import ClinicDep, CurrentAccount, require_role
 from microneedling.app.permissions import CLINICAL, READ
@@ -117,6 +118,8 @@ def plan_context(clinic: Any, plan_id: int, selected: str | None = None) -> dict
 def plan_page(
     request: Request, plan_id: PlanId, clinic: ClinicDep, actor: CurrentAccount
 ) -> Response:
+    with clinic.reading() as db:
+        research_gate(db, actor, plan_id=plan_id)
     context = plan_context(clinic, plan_id)
     with clinic.reading() as db:
         done = [s for s in context["plan"]["sessions"] if s["phase"] not in ("scheduled",)]

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from sqlalchemy import select
 from starlette.responses import RedirectResponse, Response
 
+from microneedling.app.api.common import research_gate
 from microneedling.app.clinic import Actor
 from microneedling.app.deps import ClinicDep, CurrentAccount, require_role
 from microneedling.app.pages.plans import diagram
@@ -92,6 +93,7 @@ def session_page(
     with clinic.reading() as db:
         view = service.show_session(db, session_id)
         row = by_id(db, models.TreatmentSession, session_id, "session")
+        research_gate(db, actor, plan_id=row.plan_id)
         plan = row.plan
         planned: list[dict[str, Any]] = [
             {"zone": z.zone, "depth_mm": z.depth_mm} for z in plan.zones
