@@ -31,6 +31,7 @@ SECTIONS = (
     "Your sessions",
     "Photos before and after",
     "Measured changes",
+    "Compared with the clinic's own patients",
     "Healing after each session",
     "Expected course",
     "Aftercare",
@@ -75,6 +76,9 @@ def test_report_pdf_holds_every_section_and_the_stored_numbers(
     assert rows in text  # the diary table, row by row
     assert f"after day {view['late_after']['day']:.1f}" in text
     assert flags and all(f["reason"][:40] in text for f in flags)
+    # no measured photo yet: the peer comparison says why instead of showing a percentile
+    assert rendered.data["peers"]["rows"] == []
+    assert f"No comparison with other patients: {rendered.data['peers']['reason']}" in text
     assert "cheek_left" not in text and "Left cheek" in text  # display names, not keys
     assert "P1" in text
 

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from microneedling import DISCLAIMER, __version__
-from microneedling.core.errors import MicroneedlingError
+from microneedling.core.errors import MicroneedlingError, ValidationError
 from microneedling.core.parsing import utcnow
 from microneedling.core.vocabulary import display, metric_label, unit
 from microneedling.protocol.aftercare import aftercare_sheet
@@ -254,10 +254,26 @@ def report_data(
         "diaries": [d for d in diaries if d["entries"]],
         "prediction": _prediction(db, latest_plan),
         "consent": _consent_section(db, patient.code),
+        "peers": _peer_section(db, patient.code, today),
         "aftercare": sheet,
         "warning_signs": [s.label for s in warning_signs().signs],
         "disclaimer": DISCLAIMER,
     }
+
+
+def _peer_section(db: Session, code: str, today: date | None) -> dict[str, Any]:
+    """The patient's metrics as percentiles among the clinic's own peers, or why there are none."""
+    from microneedling.services.cohort_peers import peer_percentiles
+
+    try:
+        peers = peer_percentiles(db, code, today=today)
+    except ValidationError as error:
+        return {"rows": [], "reason": error.reason, "min_group": None}
+    rows = [
+        {**row, "zone_label": _zone(row["zone"]), "metric_label": metric_label(row["metric"])}
+        for row in peers["zones"]
+    ]
+    return {"rows": rows, "reason": None, "min_group": peers["min_group"]}
 
 
 @dataclass(frozen=True)
