@@ -30,7 +30,8 @@ if os.environ.get("CI") and not POSTGRES_URL:
 BACKENDS = ["sqlite", *(["postgresql"] if POSTGRES_URL else [])]
 
 # CI shares the PostgreSQL variants between its two Pythons to stay within its time: each names the
-# test folders whose PostgreSQL variants it runs (e.g. "records,services"); unset runs them all.
+# test folders or files whose PostgreSQL variants it runs (e.g. "records,cli/test_cli.py"); unset
+# runs them all.
 POSTGRES_FOLDERS_ENV = "MICRONEEDLING_TEST_POSTGRES_FOLDERS"
 
 
@@ -45,11 +46,13 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     folders = os.environ.get(POSTGRES_FOLDERS_ENV)
     if not folders:
         return
-    keep = {f"tests/{name.strip()}/" for name in folders.split(",") if name.strip()}
+    keep = {f"tests/{name.strip().rstrip('/')}" for name in folders.split(",") if name.strip()}
     selected, deselected = [], []
     for item in items:
         path = item.nodeid.split("::")[0]
-        if _on_postgres(item) and not any(path.startswith(folder) for folder in keep):
+        if _on_postgres(item) and not any(
+            path == folder or path.startswith(f"{folder}/") for folder in keep
+        ):
             deselected.append(item)
         else:
             selected.append(item)
