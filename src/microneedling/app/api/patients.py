@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -9,8 +10,10 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from microneedling.app.api.common import TOKEN, PatientCode, for_actor, research_gate, research_ids
+from microneedling.app.clinic import Actor, Clinic
 from microneedling.app.deps import ClinicDep, CurrentAccount
 from microneedling.core.clinical import RaterRole
+from microneedling.records.models import Patient
 from microneedling.services import assessments, screenings, timeline
 from microneedling.services import patients as service
 from microneedling.services import photos as photo_service
@@ -99,15 +102,23 @@ def get_timeline(code: PatientCode, clinic: ClinicDep, actor: CurrentAccount) ->
     return dict(for_actor(actor, view))
 
 
+def _patient_rows(
+    clinic: Clinic, actor: Actor, code: str, rows_of: Callable[[Patient], list[dict[str, Any]]]
+) -> list[dict[str, Any]]:
+    """Rows read from one patient's record (inside the read), as the account may see them."""
+    with clinic.reading() as db:
+        research_gate(db, actor, code=code)
+        rows = rows_of(patient_by_code(db, code))
+    return list(for_actor(actor, rows))
+
+
 @router.get("/{code}/screenings")
 def list_screenings(
     code: PatientCode, clinic: ClinicDep, actor: CurrentAccount
 ) -> list[dict[str, Any]]:
-    with clinic.reading() as db:
-        research_gate(db, actor, code=code)
-        patient = patient_by_code(db, code)
-        rows = [screenings.screening_view(s) for s in patient.screenings]
-    return list(for_actor(actor, rows))
+    return _patient_rows(
+        clinic, actor, code, lambda p: [screenings.screening_view(s) for s in p.screenings]
+    )
 
 
 @router.post("/{code}/screenings", status_code=201)
@@ -125,11 +136,9 @@ def create_screening(
 def list_assessments(
     code: PatientCode, clinic: ClinicDep, actor: CurrentAccount
 ) -> list[dict[str, Any]]:
-    with clinic.reading() as db:
-        research_gate(db, actor, code=code)
-        patient = patient_by_code(db, code)
-        rows = [record(a, exclude=("patient_id",)) for a in patient.assessments]
-    return list(for_actor(actor, rows))
+    return _patient_rows(
+        clinic, actor, code, lambda p: [record(a, exclude=("patient_id",)) for a in p.assessments]
+    )
 
 
 @router.post("/{code}/assessments", status_code=201)
