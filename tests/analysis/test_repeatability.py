@@ -42,21 +42,8 @@ from numpy.typing import NDArray
 from microneedling.analysis import perturb
 from microneedling.core.errors import ValidationError
 
-_PORE_PHASE = (
-    "the sampled LoG reads a pore 0.76-0.91 of its depth by where its centre falls in the "
-    "pixel (0.37 mm/px), so pores near the 3.0 L* floor and min_snr come and go as the face "
-    "moves by a fraction of a pixel"
-)
 # (kind, metric label) -> what the reduced grid measured when the case was marked.
 KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("shift", "pores/cm2"): (
-        f"issue 8: pores/cm2 CV misses <= 5.0%: measured 7.6% (cheek_right under shift); "
-        f"{_PORE_PHASE}"
-    ),
-    ("rotate", "pores/cm2"): (
-        f"issue 8: pores/cm2 CV misses <= 5.0%: measured 7.1% (cheek_right under rotate); "
-        f"{_PORE_PHASE}"
-    ),
     ("rotate", "wrinkle length"): (
         "issue 8: wrinkle length CV misses <= 6.0%: measured 15.9% (forehead under rotate); "
         "not yet diagnosed (the same lines hold 0.7-3.8% under shift, scale, exposure, JPEG "
