@@ -19,8 +19,14 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microneedling.analysis import erythema, pores, skin_mask, texture, tone, wrinkles
-from microneedling.analysis.illumination import flat_field_lightness, local_contrast, masked_blur
+from microneedling.analysis.illumination import (
+    flat_field_lightness,
+    local_contrast,
+    masked_blur,
+    masked_blurs,
+)
 from microneedling.analysis.prepare import PreparedPhoto
+from microneedling.analysis.stats import median
 from microneedling.analysis.zones import ANALYSED_ZONES
 from microneedling.core.zones import FacialZone
 
@@ -96,15 +102,28 @@ def fill_hair(
     """
     if not skin.any():
         return image
-    far = float(np.median(image[skin]))
-    off = np.full(image.shape, far, dtype=np.float32)
+    out = np.full(image.shape, median(image[skin]), dtype=np.float32)
     if hair.any():
         near = masked_blur(image, skin, sigma_px)
         cover = np.zeros(image.shape, dtype=np.float32)  # read on the fringe only
         around = kernel_box(hair, sigma_px)
         cover[around] = cv2.GaussianBlur(skin[around].astype(np.float32), (0, 0), sigma_px)
-        off = np.where(hair & (cover > 0.05), near, off)
-    return np.where(skin, image, off).astype(np.float32)
+        np.copyto(out, near, where=hair & (cover > 0.05))
+    np.copyto(out, image, where=skin)
+    return out
+
+
+def skin_means(p: PreparedPhoto) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+    """The skin's large-scale Gaussian means (``illumination_sigma_mm``, over the skin without
+    the fringe) of L* + 16 and of b*: one masked blur for both (``masked_blurs``)."""
+
+    def compute() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
+        sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
+        cube = p.lab[..., 0].astype(np.float32) + np.float32(16.0)
+        shading, b_mean = masked_blurs([cube, p.lab[..., 2]], bare_skin(p), sigma)
+        return shading, b_mean
+
+    return p.cached("skin_means", compute)
 
 
 def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
@@ -115,7 +134,11 @@ def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
         m = p.settings.metrics
         skin = bare_skin(p)
         flat = flat_field_lightness(
-            p.lab[..., 0], skin, p.mm_per_px, sigma_mm=m.illumination_sigma_mm.value
+            p.lab[..., 0],
+            skin,
+            p.mm_per_px,
+            sigma_mm=m.illumination_sigma_mm.value,
+            shading=skin_means(p)[0],
         )
         return fill_hair(flat, skin, hair(p), m.skin_edge_mm.value / p.mm_per_px)
 
@@ -126,10 +149,9 @@ def skin_b_star(p: PreparedPhoto) -> NDArray[np.float32]:
     """b* over the skin; off the skin its local mean over the skin (no edges at hair or lips)."""
 
     def compute() -> NDArray[np.float32]:
-        b = p.lab[..., 2]
-        sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
-        skin = bare_skin(p)
-        return np.where(skin, b, masked_blur(b, skin, sigma)).astype(np.float32)
+        out = skin_means(p)[1].copy()
+        np.copyto(out, p.lab[..., 2], where=bare_skin(p))
+        return out
 
     return p.cached("skin_b_star", compute)
 
@@ -262,9 +284,7 @@ def red_threshold(p: PreparedPhoto) -> float:
     delta = p.settings.metrics.red_delta_a.value
     return p.cached(
         "red_threshold",
-        lambda: (
-            float(np.median(p.lab[..., 1][bare_skin(p)])) + delta if bare_skin(p).any() else delta
-        ),
+        lambda: median(p.lab[..., 1][bare_skin(p)]) + delta if bare_skin(p).any() else delta,
     )
 
 

@@ -44,19 +44,28 @@ class QualityReport:
 
 
 def sharpness(lightness: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
-    """Variance of the Laplacian of L* over the skin (Pertuz 2013)."""
+    """Variance of the Laplacian of L* over the skin (Pertuz 2013); the mean and SD over the mask
+    by ``cv2.meanStdDev`` (double sums: the same value to float rounding, without gathering)."""
+    if not mask.any():
+        return 0.0
     laplacian = cv2.Laplacian(lightness, cv2.CV_32F, ksize=3)
-    return float(laplacian[mask].var()) if mask.any() else 0.0
+    _, sd = cv2.meanStdDev(laplacian, mask=mask.view(np.uint8))
+    return float(sd[0, 0]) ** 2
 
 
 def clipped_fraction(rgb01: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
-    """The share of ``mask``'s pixels with a channel at 250/255 or more (possibly clipped)."""
+    """The share of ``mask``'s pixels with a channel at 250/255 or more (possibly clipped).
+
+    Counted as the mask less its pixels with every channel below the limit (``cv2.inRange`` up
+    to the float just below it: one pass over the image)."""
     count = int(np.count_nonzero(mask))
     if count == 0:
         return 0.0
-    limit = np.float32(250 / 255)
-    bright = (rgb01[..., 0] >= limit) | (rgb01[..., 1] >= limit) | (rgb01[..., 2] >= limit)
-    return int(np.count_nonzero(bright & mask)) / count
+    below = float(np.nextafter(np.float32(250 / 255), np.float32(-np.inf)))
+    dark = cv2.inRange(np.ascontiguousarray(rgb01, np.float32), (-np.inf,) * 3, (below,) * 3)
+    inside = mask.view(np.uint8)
+    dark_inside = cv2.countNonZero(cv2.bitwise_and(dark, dark, mask=inside))
+    return (count - dark_inside) / count
 
 
 def assess_quality(

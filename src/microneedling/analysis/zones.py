@@ -167,22 +167,25 @@ def zone_map(
     perioral = hull_mask(shape, local[list(idx["lips"])], int(0.18 * d)) & (v > nose_v + 0.12)
 
     labels = np.full(shape, NONE, dtype=np.int8)
+    free = skin.copy()  # skin not yet given a zone
     side_left = u > 0
+    across = np.abs(u)
 
     def put(zone: FacialZone, where: NDArray[np.bool_]) -> None:
-        free = where & skin & (labels == NONE)
-        labels[free] = ANALYSED_ZONES.index(zone)
+        taken = where & free
+        labels[taken] = ANALYSED_ZONES.index(zone)
+        free[taken] = False
 
-    glabella = (np.abs(u) < 0.22) & (v > brow_top - 0.12) & (v < -0.05)
+    glabella = (across < 0.22) & (v > brow_top - 0.12) & (v < -0.05)
     put(FacialZone.GLABELLA, glabella & ~nose & ~hairline)
     put(FacialZone.FOREHEAD, (v < brow_top - 0.02) & ~hairline)
     put(FacialZone.NOSE, nose)
-    eye_band = (v > brow_bottom - 0.05) & (v < 0.3) & (np.abs(u) > 0.22) & (np.abs(u) < 0.95)
+    eye_band = (v > brow_bottom - 0.05) & (v < 0.3) & (across > 0.22) & (across < 0.95)
     put(FacialZone.PERIORBITAL_LEFT, eye_band & side_left)
     put(FacialZone.PERIORBITAL_RIGHT, eye_band & ~side_left)
     put(FacialZone.PERIORAL, perioral)
-    put(FacialZone.CHIN, (v > mouth_v + 0.2) & (np.abs(u) < 0.5))
-    put(FacialZone.JAWLINE, (v > mouth_v + 0.05) & (np.abs(u) >= 0.45))
+    put(FacialZone.CHIN, (v > mouth_v + 0.2) & (across < 0.5))
+    put(FacialZone.JAWLINE, (v > mouth_v + 0.05) & (across >= 0.45))
     cheeks = (v >= 0.3) & (v < mouth_v + 0.2)
     put(FacialZone.CHEEK_LEFT, cheeks & side_left)
     put(FacialZone.CHEEK_RIGHT, cheeks & ~side_left)
