@@ -36,28 +36,31 @@ def masked_blurs(images: Sequence[Float], mask: NDArray[np.bool_], sigma_px: flo
     """Gaussian means of several ``images`` over the same ``mask`` (normalised convolution;
     Knutsson 1993): each equals ``masked_blur`` of that image, value for value.
 
-    The images and the mask's weight are filtered as the channels of one array: OpenCV's area
-    resize and Gaussian treat channels independently, with the same arithmetic as on one channel,
-    so the weight is reduced and blurred once and each further image costs a fraction of a pass.
     Sigmas above ``MAX_SIGMA_PX`` are computed on an image reduced so the sigma is 4 px there,
-    then enlarged bilinearly: exact enough for a smooth shading field, and fast at any size.
+    then enlarged bilinearly: exact enough for a smooth shading field, and fast at any size. The
+    reduction, the costly step, takes the images and the mask's weight as the channels of one
+    array (OpenCV's area resize treats channels alike, with the same arithmetic as one channel),
+    so the weight is reduced once and each further image costs a fraction of a pass; the blurs,
+    whose SIMD sums round differently on several channels, run channel by channel.
     """
     weight = mask.astype(np.float32)
     height, width = mask.shape[:2]
-    channels = [cv2.multiply(np.ascontiguousarray(image, np.float32), weight) for image in images]
-    stack = cv2.merge([*channels, weight])
+    planes = [cv2.multiply(np.ascontiguousarray(image, np.float32), weight) for image in images]
+    planes.append(weight)
     factor = max(1.0, sigma_px / MAX_SIGMA_PX)
     if factor > 1.0:
         size = (max(round(width / factor), 1), max(round(height / factor), 1))
-        stack = cv2.resize(stack, size, interpolation=cv2.INTER_AREA)
+        reduced = cv2.resize(cv2.merge(planes), size, interpolation=cv2.INTER_AREA)
+        planes = list(cv2.split(reduced))
     sigma = sigma_px / factor
-    blurred = cv2.GaussianBlur(stack, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
-    blurred = blurred.reshape(*blurred.shape[:2], len(channels) + 1)
-    den = np.maximum(blurred[..., -1], np.float32(1e-3))
+    *nums, den = (
+        cv2.GaussianBlur(plane, (0, 0), sigma, borderType=cv2.BORDER_REFLECT) for plane in planes
+    )
+    den = np.maximum(den, np.float32(1e-3))
     means = []
-    for index in range(len(channels)):
-        mean = blurred[..., index] / den
-        if factor > 1.0:  # one channel at a time: OpenCV's multi-channel bilinear rounds apart
+    for num in nums:
+        mean = num / den
+        if factor > 1.0:
             mean = cv2.resize(mean, (width, height), interpolation=cv2.INTER_LINEAR)
         means.append(np.asarray(mean, np.float32))
     return means

@@ -1,0 +1,162 @@
+"""The fast paths of the prepare stage and the shared maps give the values of the plain code.
+
+Each test writes the plain computation out (what the function did before it was made faster) and
+compares, on random images that cover the edge cases (a sigma below and above the reduced-image
+threshold, values exactly at a limit and one float below it). Equal means bit for bit, except
+where a sum or a median is taken in a different precision: there within float rounding, stated.
+No timing is asserted here; ``benchmarks/bench_analysis.py`` prints the times.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from numpy.typing import NDArray
+
+from microneedling.analysis.illumination import (
+    CODES_PER_L,
+    MAX_SIGMA_PX,
+    flat_field_lightness,
+    local_contrast,
+    masked_blur,
+    masked_blurs,
+    robust_sigma,
+)
+from microneedling.analysis.metrics import fill_hair
+from microneedling.analysis.quality import clipped_fraction, sharpness
+
+Float = NDArray[np.float32]
+Mask = NDArray[np.bool_]
+
+
+def _images(seed: int, shape: tuple[int, int] = (241, 187)) -> tuple[Float, Float, Mask]:
+    """Two smooth-plus-noise images and a blob-shaped mask with holes (a face's skin, roughly)."""
+    rng = np.random.default_rng(seed)
+    height, width = shape
+    yy, xx = np.mgrid[0:height, 0:width]
+    shading = 60 + 10 * np.sin(xx / 40.0) * np.cos(yy / 55.0)
+    first = (shading + rng.normal(0, 3, shape)).astype(np.float32)
+    second = (15 + 4 * np.cos(yy / 30.0) + rng.normal(0, 2, shape)).astype(np.float32)
+    oval = ((yy - height / 2) / (0.45 * height)) ** 2 + ((xx - width / 2) / (0.4 * width)) ** 2 < 1
+    holes = rng.random(shape) < 0.05
+    return first, second, oval & ~holes
+
+
+def _plain_masked_blur(image: Float, mask: Mask, sigma_px: float) -> Float:
+    """The normalised convolution as first written: one image, its own weight pass."""
+    weight = mask.astype(np.float32)
+    values = image.astype(np.float32) * weight
+    height, width = image.shape[:2]
+    factor = max(1.0, sigma_px / MAX_SIGMA_PX)
+    if factor > 1.0:
+        size = (max(round(width / factor), 1), max(round(height / factor), 1))
+        values = cv2.resize(values, size, interpolation=cv2.INTER_AREA)
+        weight = cv2.resize(weight, size, interpolation=cv2.INTER_AREA)
+    sigma = sigma_px / factor
+    num = cv2.GaussianBlur(values, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    den = cv2.GaussianBlur(weight, (0, 0), sigma, borderType=cv2.BORDER_REFLECT)
+    mean = num / np.maximum(den, 1e-3)
+    if factor > 1.0:
+        mean = cv2.resize(mean, (width, height), interpolation=cv2.INTER_LINEAR)
+    return np.asarray(mean, np.float32)
+
+
+@pytest.mark.parametrize("sigma_px", [2.5, 4.0, 6.67, 53.3])
+def test_masked_blurs_equal_one_blur_per_image(sigma_px: float) -> None:
+    first, second, mask = _images(1)
+    together = masked_blurs([first, second], mask, sigma_px)
+    assert np.array_equal(together[0], _plain_masked_blur(first, mask, sigma_px))
+    assert np.array_equal(together[1], _plain_masked_blur(second, mask, sigma_px))
+    assert np.array_equal(masked_blur(first, mask, sigma_px), together[0])
+
+
+def test_masked_blur_reads_a_strided_channel() -> None:
+    """A channel of a CIELAB image (a strided view) gives what its copy gives."""
+    first, second, mask = _images(2)
+    lab = np.dstack([first, second, first]).astype(np.float32)
+    assert np.array_equal(
+        masked_blurs([lab[..., 1]], mask, 20.0)[0], _plain_masked_blur(second.copy(), mask, 20.0)
+    )
+
+
+def test_flat_field_with_shading_given_equals_computing_it() -> None:
+    lightness, _, mask = _images(3)
+    sigma_mm, mm_per_px = 8.0, 0.15
+    shading = masked_blur(lightness + np.float32(16.0), mask, sigma_mm / mm_per_px)
+    given = flat_field_lightness(lightness, mask, mm_per_px, sigma_mm=sigma_mm, shading=shading)
+    computed = flat_field_lightness(lightness, mask, mm_per_px, sigma_mm=sigma_mm)
+    assert np.array_equal(given, computed)
+
+
+def _plain_local_contrast(detail: Float, skin: Mask, mm_per_px: float, window_mm: float) -> Float:
+    """The robust local SD as first written: float median map, float dilation, np.median."""
+    magnitude = np.abs(detail)
+    typical = float(np.median(magnitude[skin])) if skin.any() else 0.0
+    magnitude = np.where(skin, magnitude, typical)
+    codes = np.clip(magnitude * CODES_PER_L + 0.5, 0, 255).astype(np.uint8)
+    size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
+    median = cv2.medianBlur(codes, size).astype(np.float32) / CODES_PER_L
+    kernel = np.ones((size, size), np.uint8)
+    dilated = cv2.dilate(median, kernel, borderType=cv2.BORDER_REPLICATE)
+    return np.asarray(1.4826 * dilated, np.float32)
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_local_contrast_equals_float_filters(seed: int) -> None:
+    first, _, mask = _images(seed)
+    detail = (first - first.mean()).astype(np.float32) / 4  # |detail| up to ~8 L*: codes to 128
+    fast = local_contrast(detail, mask, 0.15, window_mm=1.5)
+    plain = _plain_local_contrast(detail, mask, 0.15, 1.5)
+    assert fast.dtype == np.float32
+    assert np.array_equal(fast, plain)
+
+
+def test_robust_sigma_equals_numpy_medians() -> None:
+    rng = np.random.default_rng(6)
+    for n in (1, 2, 7, 1000, 1001):
+        values = rng.normal(0, 2, n).astype(np.float32)
+        plain = 1.4826 * float(np.median(np.abs(values - float(np.median(values)))))
+        assert robust_sigma(values) == pytest.approx(plain, rel=1e-6, abs=1e-9)
+    assert np.isnan(robust_sigma(np.zeros(0, np.float32)))
+
+
+def _plain_fill_hair(image: Float, skin: Mask, hair: Mask, sigma_px: float) -> Float:
+    far = float(np.median(image[skin]))
+    off = np.full(image.shape, far, dtype=np.float32)
+    near = _plain_masked_blur(image, skin, sigma_px)
+    cover = cv2.GaussianBlur(skin.astype(np.float32), (0, 0), sigma_px)
+    off = np.where(hair & (cover > 0.05), near, off)
+    return np.where(skin, image, off).astype(np.float32)
+
+
+def test_fill_hair_equals_nested_where() -> None:
+    image, _, skin = _images(7)
+    hair = np.zeros_like(skin)
+    hair[10:40, 30:150] = True  # a fringe over the top of the "face"
+    skin &= ~hair
+    fast = fill_hair(image, skin, hair, 6.67)
+    plain = _plain_fill_hair(image, skin, hair, 6.67)
+    # the fill value is a median: NumPy's mean of the two middle values, or the same in float64
+    assert np.allclose(fast, plain, rtol=0, atol=1e-5)
+    assert np.array_equal(fast[skin], image[skin])
+
+
+def test_clipped_fraction_counts_the_limit_and_not_below() -> None:
+    rng = np.random.default_rng(8)
+    rgb01 = (rng.integers(230, 256, (97, 83, 3)) / 255).astype(np.float32)
+    limit = np.float32(250 / 255)
+    rgb01[0, 0] = np.array([0.5, limit, 0.5], np.float32)  # at the limit: clipped
+    rgb01[0, 1] = np.nextafter(limit, np.float32(0))  # one float below on every channel: not
+    mask = rng.random((97, 83)) < 0.7
+    mask[0, :2] = True
+    bright = (rgb01 >= limit).any(axis=2)
+    assert clipped_fraction(rgb01, mask) == np.count_nonzero(bright & mask) / np.count_nonzero(mask)
+    assert clipped_fraction(rgb01, np.zeros_like(mask)) == 0.0
+
+
+def test_sharpness_equals_laplacian_variance() -> None:
+    lightness, _, mask = _images(9)
+    plain = float(cv2.Laplacian(lightness, cv2.CV_32F, ksize=3)[mask].var())
+    assert sharpness(lightness, mask) == pytest.approx(plain, rel=1e-5)
+    assert sharpness(lightness, np.zeros_like(mask)) == 0.0
