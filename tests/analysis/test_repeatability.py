@@ -54,11 +54,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "diagnosed (the band's fine end, 0.15 mm, is finer than the 0.37 mm pixel: resampling "
         "changes what the band keeps, suspected)"
     ),
-    ("brightness", "ITA°"): (
-        "issue 8: ITA° SD misses <= 1.50: measured 2.59 (periorbital_left under brightness); "
-        "ITA° reads absolute L* (Chardon 1991) and the eye-white balance keeps the exposure, so "
-        "±5% light moves L* by about ±1.6 and ITA° by up to 2.6°"
-    ),
 }
 
 

@@ -7,7 +7,7 @@ and says why not when it does not.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import cv2
@@ -155,14 +155,30 @@ MIN_WHITENESS = 0.15  # whites: log(B/G) - log(R/G) at least this above the skin
 # pixels around the eyes of the sample face lie below 0.14; its whites' median is 0.19-0.27)
 MIN_SCLERA_FRACTION = 0.02  # whites at least 2% of each eye's outline (and MIN_REFERENCE_PIXELS)
 MAX_CARD_CLIPPED = 0.01  # a grey card with more than 1% of pixels at 250+ in a channel is clipped
+NEUTRAL_CHROMA = 2 * MAX_WHITE_CHROMA  # an eye-outline pixel, balanced, this near grey (C*ab) is
+# white of the eye, not lid (skin keeps C*ab >= MIN_SKIN_CHROMA) or a coloured iris
+SCLERA_BAND = (0.80, 0.95)  # the eye whites' lightness: mean L* of those ranked between these
+# fractions by L* (the brightest, directly lit white; the pupil, a grey iris and shaded white
+# lie below). Ranks, not a threshold, so a change of exposure moves the value exactly as it moves
+# the skin; a band rather than one percentile is steadier under a retake. Clipped pixels rank
+# above the band, so it holds while at most 5% of them are clipped; with more, or with fewer
+# than MIN_REFERENCE_PIXELS near-neutral pixels, the exposure is left alone.
+MAX_SCLERA_CLIPPED = 1.0 - SCLERA_BAND[1]
 
 
 @dataclass(frozen=True)
 class WhiteBalance:
-    """Per-channel gains applied before measuring, where they came from, and why.
+    """Per-channel gains applied before measuring, the exposure of the colour, where they came
+    from, and why.
 
     ``fallback`` is True when the requested reference (grey card or eye whites) was refused;
     ``reason`` then says which check it failed, and ``gains`` are 1 (no correction).
+
+    ``exposure`` is a factor on linear light (reflectance) that brings the reference to its
+    stated lightness (``exposure_reference`` says which); the skin's tone (ITA°, melanin index)
+    is read under it, so a brighter or darker take of the same face gives the same tone. It is 1
+    when there is no usable reference, and ``exposure_reason`` then says why. The image itself
+    (what the quality checks, the overlay and the relief metrics read) keeps its exposure.
     """
 
     method: str
@@ -170,9 +186,18 @@ class WhiteBalance:
     reference_pixels: int
     reason: str = ""
     fallback: bool = False
+    exposure: float = 1.0
+    exposure_reference: str = ""
+    exposure_reason: str = ""
 
     def apply(self, rgb01: Float) -> Float:
         return np.clip(rgb01 * np.asarray(self.gains, np.float32), 0.0, 1.0)
+
+    @property
+    def lightness_scale(self) -> float:
+        """The factor on (L* + 16), a* and b* that ``exposure`` amounts to: CIELAB's f(t) is a
+        cube root, so scaling linear light by k scales them by k^(1/3) (exact above L* 8)."""
+        return float(self.exposure ** (1.0 / 3.0))
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +206,9 @@ class WhiteBalance:
             "reference_pixels": self.reference_pixels,
             "reason": self.reason,
             "fallback": self.fallback,
+            "exposure": round(self.exposure, 4),
+            "exposure_reference": self.exposure_reference,
+            "exposure_reason": self.exposure_reason,
         }
 
 
@@ -247,6 +275,15 @@ def _ring(eye: NDArray[np.bool_], all_eyes: NDArray[np.bool_]) -> NDArray[np.boo
     return (grown > 0) & ~all_eyes
 
 
+def _skin_around(rgb01: Float, sclera: NDArray[np.bool_], eyes: list[NDArray[np.bool_]]) -> Float:
+    """The unclipped skin pixels (L* > 25: lashes and brows left out) around the eyes."""
+    around = np.zeros_like(sclera)
+    for eye in eyes:
+        around |= _ring(eye, sclera)
+    pixels = rgb01[around].reshape(-1, 3)
+    return pixels[(_lab_of(pixels)[:, 0] > 25) & (pixels < CLIPPED).all(1)]
+
+
 def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBalance:
     """Gains from the whites of both eyes, or no correction with the reason.
 
@@ -271,11 +308,7 @@ def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBal
     eyes = _split_eyes(sclera)
     if len(eyes) < 2:
         return _refused("eye whites (sclera)", "only one eye outline was found in the photo")
-    around = np.zeros_like(sclera)
-    for eye in eyes:
-        around |= _ring(eye, sclera)
-    skin_pixels = rgb01[around].reshape(-1, 3)
-    skin_pixels = skin_pixels[(_lab_of(skin_pixels)[:, 0] > 25) & (skin_pixels < CLIPPED).all(1)]
+    skin_pixels = _skin_around(rgb01, sclera, eyes)
     if len(skin_pixels) < MIN_REFERENCE_PIXELS:
         return _refused("eye whites (sclera)", "too little unclipped skin around the eyes")
     skin_chromaticity = np.median(_log_chromaticity(skin_pixels), axis=0)
@@ -342,6 +375,81 @@ def balance_from_grey_card(patch: Float) -> WhiteBalance:
     return WhiteBalance(method, gains, len(pixels))
 
 
+def _reference_levels() -> tuple[float, float]:
+    """(sclera L*, grey-card reflectance) from ``analysis.yaml`` (sourced there)."""
+    from microneedling.analysis.settings import analysis_settings
+
+    colour_settings = analysis_settings().metrics
+    return colour_settings.sclera_reference_l.value, colour_settings.grey_card_reflectance.value
+
+
+def lightness_to_luminance(lightness: float) -> float:
+    """Relative luminance Y/Yn of a CIELAB L* (CIE 15:2004, the inverse of f)."""
+    f = (lightness + 16.0) / 116.0
+    return float(f**3 if f**3 > _EPSILON else lightness / _KAPPA)
+
+
+def exposure_from_sclera(
+    rgb01: Float, sclera: NDArray[np.bool_], balance: WhiteBalance, reference_l: float
+) -> WhiteBalance:
+    """``balance`` with the exposure that brings the eye whites to ``reference_l`` (L*).
+
+    The whites' lightness is the mean balanced L* of the near-neutral pixels of both eye outlines
+    (C*ab <= ``NEUTRAL_CHROMA``: lids and skin are coloured, whatever the skin's tone) ranked in
+    ``SCLERA_BAND``: ranks, so a change of exposure moves it exactly as it moves the skin. Pixels
+    with a channel at 250/255 or above are clipped (their value is not their lightness): they
+    are never read, only ranked above every other. The exposure is a factor on linear light,
+    reference Y / whites Y. It is left at 1, with the reason, when the white balance did not
+    use the eyes (closed or downcast eyes, eyes that disagree: its own checks), or when more than
+    ``MAX_SCLERA_CLIPPED`` of the near-neutral pixels are clipped or they number fewer than
+    ``MIN_REFERENCE_PIXELS``.
+
+    References
+    ----------
+    CIE 15:2004, Colorimetry, 3rd edition (L* and relative luminance).
+    """
+    label = f"eye whites (sclera) at L* {reference_l:g}"
+    if balance.method != "eye whites (sclera)":
+        return replace(balance, exposure_reason="no eye-white reference: exposure not normalised")
+    outline = rgb01[sclera].reshape(-1, 3)
+    lab = _lab_of(balance.apply(outline))
+    clipped = (outline >= CLIPPED).any(axis=1)
+    neutral = np.hypot(lab[:, 1], lab[:, 2]) <= NEUTRAL_CHROMA
+    candidates = int(np.count_nonzero(neutral | clipped))
+    share = float(clipped.sum()) / max(candidates, 1)
+    if candidates < MIN_REFERENCE_PIXELS or share > MAX_SCLERA_CLIPPED:
+        return replace(
+            balance,
+            exposure_reason=(
+                f"{100 * share:.0f}% of the eye whites' {candidates} pixels are clipped (at most "
+                f"{100 * MAX_SCLERA_CLIPPED:.0f}% of at least {MIN_REFERENCE_PIXELS}): exposure "
+                "not normalised"
+            ),
+        )
+    lightness = np.sort(lab[neutral & ~clipped, 0])
+    # ranks among the candidates, the clipped ones above every unclipped one
+    last = candidates - 1
+    low, high = int(np.ceil(SCLERA_BAND[0] * last)), int(np.floor(SCLERA_BAND[1] * last))
+    whites_l = float(lightness[low : min(high, len(lightness) - 1) + 1].mean())
+    exposure = lightness_to_luminance(reference_l) / lightness_to_luminance(whites_l)
+    return replace(balance, exposure=exposure, exposure_reference=label)
+
+
+def exposure_from_grey_card(
+    patch: Float, balance: WhiteBalance, reflectance: float
+) -> WhiteBalance:
+    """``balance`` (from that card) with the exposure that brings the card to ``reflectance``:
+    the mean relative luminance of the balanced card's linear light (IEC 61966-2-1, the sRGB
+    matrix's Y row)."""
+    linear = srgb_to_linear(balance.apply(patch.reshape(-1, 1, 3))).reshape(-1, 3)
+    luminance = float((linear.astype(np.float64) @ _M[1]).mean())
+    return replace(
+        balance,
+        exposure=reflectance / max(luminance, 1e-4),
+        exposure_reference=f"grey card at {100 * reflectance:g}% reflectance",
+    )
+
+
 def _refused(method: str, reason: str) -> WhiteBalance:
     return WhiteBalance("none", (1.0, 1.0, 1.0), 0, f"{method} refused: {reason}", True)
 
@@ -356,18 +464,32 @@ def white_balance(
 
     ``sclera`` is the outline of both eyes (one mask, two parts). A reference that fails its
     checks gives no correction (gains 1, ``fallback`` True) and the reason: grey-world would
-    take the skin's own colour for a cast.
+    take the skin's own colour for a cast. The reference that sets the white also sets the
+    exposure of the colour (``exposure_from_grey_card``, ``exposure_from_sclera``).
     """
+    sclera_l, card_reflectance = _reference_levels()
     if grey_box is not None:
         x, y, w, h = grey_box
-        card = balance_from_grey_card(rgb01[y : y + h, x : x + w])
-        if not card.fallback or sclera is None:
-            return card
+        patch = rgb01[y : y + h, x : x + w]
+        card = balance_from_grey_card(patch)
+        if not card.fallback:
+            return exposure_from_grey_card(patch, card, card_reflectance)
+        if sclera is None:
+            return replace(card, exposure_reason="the grey card was refused")
         eyes = balance_from_eye_whites(rgb01, sclera)
-        return eyes if not eyes.fallback else _combine(card, eyes)
+        if eyes.fallback:
+            return replace(_combine(card, eyes), exposure_reason="no reference was usable")
+        return exposure_from_sclera(rgb01, sclera, eyes, sclera_l)
     if sclera is not None:
-        return balance_from_eye_whites(rgb01, sclera)
-    return WhiteBalance("none", (1.0, 1.0, 1.0), 0, "no grey card and no eyes given")
+        eyes = balance_from_eye_whites(rgb01, sclera)
+        return exposure_from_sclera(rgb01, sclera, eyes, sclera_l)
+    return WhiteBalance(
+        "none",
+        (1.0, 1.0, 1.0),
+        0,
+        "no grey card and no eyes given",
+        exposure_reason="no grey card and no eyes given",
+    )
 
 
 def _combine(first: WhiteBalance, second: WhiteBalance) -> WhiteBalance:

@@ -331,10 +331,11 @@ def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
 @register("tone")
 def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
     """ITA° (Chardon 1991) and melanin index (Dawson 1980), with their spreads, over the zone's
-    skin (a fringe's colour is not the skin's tone)."""
+    skin (a fringe's colour is not the skin's tone), under the exposure set by the photo's
+    reference (``WhiteBalance.exposure``), so a brighter take gives the same tone."""
     mask = skin_part(p, mask)
     b = box(mask)
-    pigment = tone.tone(p.lab[b], p.reflectance[b], mask[b])
+    pigment = tone.tone(p.lab[b], p.reflectance[b], mask[b], p.white_balance.exposure)
     return {
         "ita_deg": pigment.ita_deg,
         "ita_spread_deg": pigment.ita_spread_deg,

@@ -49,6 +49,8 @@ class Metrics(_Strict):
     illumination_sigma_mm: Value
     texture_sigma_mm: Value
     texture_coarse_mm: Value
+    sclera_reference_l: Value
+    grey_card_reflectance: Value
     contrast_window_mm: Value
     skin_edge_mm: Value
     blob_min_roundness: Value

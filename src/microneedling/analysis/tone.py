@@ -51,24 +51,34 @@ def melanin_index(red_reflectance: float) -> float:
 
 
 def tone(
-    lab: NDArray[np.float32], reflectance: NDArray[np.float32], mask: NDArray[np.bool_]
+    lab: NDArray[np.float32],
+    reflectance: NDArray[np.float32],
+    mask: NDArray[np.bool_],
+    exposure: float = 1.0,
 ) -> Tone:
     """ITA° from the zone's mean L* and mean b*; MI from its mean red reflectance.
 
-    Both as a colorimeter over the zone would measure them (Chardon 1991; Diffey 1984). The
-    spreads are interquartile ranges of the per-pixel values, robust to the odd freckle or
-    highlight.
+    Both as a colorimeter over the zone would measure them (Chardon 1991; Diffey 1984), under
+    the photo's ``exposure`` (a factor on linear light, ``colour.WhiteBalance.exposure``): the
+    reflectance is multiplied by it, and since CIELAB's f(t) is a cube root, L* + 16 and b* by
+    its cube root (exact above L* 8). The spreads are interquartile ranges of the per-pixel
+    values, robust to the odd freckle or highlight.
     """
     if not mask.any():
         return Tone(None, float("nan"), float("nan"), float("nan"))
+    scale = np.float32(exposure ** (1.0 / 3.0))
     m8 = np.ascontiguousarray(mask).view(np.uint8)
     lightness, _, b, _ = cv2.mean(lab, m8)  # one pass, summed in float64
-    red_mean = cv2.mean(reflectance, m8)[0]
-    q_ita = ita_quantiles(lab[..., 0][mask], lab[..., 2][mask], (0.25, 0.75))
+    red_mean = cv2.mean(reflectance, m8)[0] * exposure
+    q_ita = ita_quantiles(
+        (lab[..., 0][mask] + np.float32(16.0)) * scale - np.float32(16.0),
+        lab[..., 2][mask] * scale,
+        (0.25, 0.75),
+    )
     # MI = 100 log10(1 / R) falls as R rises: its quartiles are those of R, the other way round
     q_red = linear_quantiles(reflectance[..., 0][mask], (0.25, 0.75))
     return Tone(
-        ita_deg(float(lightness), float(b)),
+        ita_deg(float((lightness + 16.0) * scale - 16.0), float(b * scale)),
         float(q_ita[1] - q_ita[0]),
         melanin_index(float(red_mean)),
         melanin_index(float(q_red[0])) - melanin_index(float(q_red[1])),
