@@ -119,15 +119,15 @@ def smoothed_stack(
 def hessian_at(
     smooth: Float, rows: NDArray[np.intp], cols: NDArray[np.intp]
 ) -> tuple[Float, Float, Float]:
-    """Second differences (row-row, col-col, row-col) of a smoothed image at given pixels."""
-    padded = np.pad(smooth, 1, mode="edge")
-    r, c = rows + 1, cols + 1
-    centre = padded[r, c]
-    drr = padded[r - 1, c] - 2 * centre + padded[r + 1, c]
-    dcc = padded[r, c - 1] - 2 * centre + padded[r, c + 1]
-    drc = (
-        padded[r + 1, c + 1] - padded[r + 1, c - 1] - padded[r - 1, c + 1] + padded[r - 1, c - 1]
-    ) / 4
+    """Second differences (row-row, col-col, row-col) of a smoothed image at given pixels (the
+    image's edge pixels repeated beyond it)."""
+    height, width = smooth.shape
+    up, down = np.maximum(rows - 1, 0), np.minimum(rows + 1, height - 1)
+    left, right = np.maximum(cols - 1, 0), np.minimum(cols + 1, width - 1)
+    centre = smooth[rows, cols]
+    drr = smooth[up, cols] - 2 * centre + smooth[down, cols]
+    dcc = smooth[rows, left] - 2 * centre + smooth[rows, right]
+    drc = (smooth[down, right] - smooth[down, left] - smooth[up, right] + smooth[up, left]) / 4
     f32 = np.float32
     return drr.astype(f32), dcc.astype(f32), drc.astype(f32)
 
@@ -176,10 +176,28 @@ def refine_peaks(
     offset = np.clip(offset, -0.5, 0.5)
     value = (
         v
-        + np.einsum("ni,ni->n", grad, offset)
-        + 0.5 * np.einsum("ni,nij,nj->n", offset, hess, offset)
+        + (grad * offset).sum(axis=1)
+        + 0.5 * (offset[:, :, None] * hess * offset[:, None, :]).sum(axis=(1, 2))
     )
     return offset, np.maximum(value, v)
+
+
+def search_box(
+    mask: NDArray[np.bool_], reach_px: int, factor: int = 1
+) -> tuple[tuple[int, int], tuple[int, int]]:
+    """(first, stop) rows and columns of ``mask``'s bounding box widened by ``reach_px``, inside
+    the image, starting on a multiple of ``factor`` and a whole number of ``factor`` blocks long
+    (so a block-mean reduction of the box is the whole image's, cut)."""
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(mask).view(np.uint8))
+    if w == 0 or h == 0:
+        return (0, 0), (0, 0)
+    out = []
+    for first, span, size in ((y, h, mask.shape[0]), (x, w, mask.shape[1])):
+        start = max(first - reach_px, 0) // factor * factor
+        stop = min(first + span + reach_px, size)
+        stop = start + (stop - start) // factor * factor
+        out.append((start, stop))
+    return out[0], out[1]
 
 
 def dark_blobs(
@@ -212,12 +230,19 @@ def dark_blobs(
     r_min = radius_mm[0] / mm_per_px
     r_max = max(radius_mm[1] / mm_per_px, r_min * SCALE_STEP)
     factor = max(1, int(np.ceil(r_max / np.sqrt(2) * SCALE_STEP / max_sigma_px)))
-    work, work_mask = image, mask
-    if factor > 1:
-        size = (image.shape[1] // factor, image.shape[0] // factor)
-        work = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-        work_mask = cv2.resize(mask.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST) > 0
     sigmas = scale_levels(r_min / factor, r_max / factor)
+    # Only the mask's box widened by the filters' reach (Gaussian 4 sigma, Laplacian 2, maxima
+    # and the peak fit 1 each) is read: on the mask the stack is the whole image's.
+    (row0, row1), (col0, col1) = search_box(
+        mask, (int(np.ceil(4 * sigmas[-1])) + 5) * factor, factor
+    )
+    if row1 <= row0 or col1 <= col0:
+        return NO_SPOTS
+    work, work_mask = image[row0:row1, col0:col1], mask[row0:row1, col0:col1]
+    if factor > 1:  # block means (the box is a whole number of blocks); a block's first pixel
+        size = ((col1 - col0) // factor, (row1 - row0) // factor)
+        work = cv2.resize(work, size, interpolation=cv2.INTER_AREA)
+        work_mask = work_mask[::factor, ::factor][: size[1], : size[0]]
     smooths, stack = smoothed_stack(work, sigmas, five_point=subpixel)
     depth_px = cv2.distanceTransform(work_mask.astype(np.uint8), cv2.DIST_L2, 3)
     kernel = np.ones((3, 3), np.uint8)
@@ -231,14 +256,15 @@ def dark_blobs(
         level = stack[k]
         if noise is None and work_mask.any():
             floors[k] = max(floors[k], min_snr * robust_sigma(level[work_mask]))
+        rows, cols = np.nonzero(level > 0.75 * floors[k])  # few: the other tests on those only
+        value = level[rows, cols]
         top = (
-            (level >= peaks[k])
-            & (level >= peaks[k - 1])
-            & (level >= peaks[k + 1])
-            & (level > 0.75 * floors[k])
-            & (depth_px >= sigmas[k] * np.sqrt(2))
+            (value >= peaks[k][rows, cols])
+            & (value >= peaks[k - 1][rows, cols])
+            & (value >= peaks[k + 1][rows, cols])
+            & (depth_px[rows, cols] >= sigmas[k] * np.sqrt(2))
         )
-        rows, cols = np.nonzero(top)
+        rows, cols = rows[top], cols[top]
         rows_all.append(rows)
         cols_all.append(cols)
         levels_all.append(np.full(rows.size, k))
@@ -252,8 +278,8 @@ def dark_blobs(
     keep = value > floors[ks]
     if noise is not None:
         local = noise[
-            np.minimum(rows * factor, noise.shape[0] - 1),
-            np.minimum(cols * factor, noise.shape[1] - 1),
+            np.minimum(rows * factor + row0, noise.shape[0] - 1),
+            np.minimum(cols * factor + col0, noise.shape[1] - 1),
         ]
         keep &= 2.0 * value >= min_snr * local
     rows, cols, ks, offset, value = rows[keep], cols[keep], ks[keep], offset[keep], value[keep]
@@ -281,6 +307,7 @@ def dark_blobs(
         near = np.hypot(rows_f[i + 1 :] - rows_f[i], cols_f[i + 1 :] - cols_f[i])
         keep[i + 1 :] &= near >= np.maximum(radius[i + 1 :], radius[i])
     centres = np.column_stack([rows_f[keep], cols_f[keep]]) * factor + (factor - 1) / 2.0
+    centres += (row0, col0)
     return Spots(centres, radius[keep] * factor, 2.0 * value[keep])
 
 
@@ -313,24 +340,72 @@ def pigment_blobs(
     )
 
 
+def _windows(
+    shape: tuple[int, int], centres: NDArray[np.intp], reach: NDArray[np.intp]
+) -> list[tuple[NDArray[np.intp], int]]:
+    """Spots grouped by the half-width of their square window, those whose window lies inside
+    the image (index arrays into ``centres``, with the half-width); the rest as groups of one,
+    their window cut at the image's edge by the caller."""
+    height, width = shape
+    inside = (
+        (centres[:, 0] >= reach)
+        & (centres[:, 0] + reach < height)
+        & (centres[:, 1] >= reach)
+        & (centres[:, 1] + reach < width)
+    )
+    groups = [(np.flatnonzero(inside & (reach == w)), int(w)) for w in np.unique(reach[inside])]
+    return groups + [(np.array([i]), int(reach[i])) for i in np.flatnonzero(~inside)]
+
+
+def _patches(
+    image: Float, centres: NDArray[np.intp], reach: int
+) -> tuple[NDArray[np.float32], NDArray[np.intp], NDArray[np.intp]]:
+    """The square windows of half-width ``reach`` around ``centres`` (n, side, side), cut at the
+    image's edge for a single spot, and their pixels' row and column offsets from the centre."""
+    height, width = image.shape
+    if len(centres) == 1:
+        r, c = int(centres[0, 0]), int(centres[0, 1])
+        r0, r1 = max(r - reach, 0), min(r + reach + 1, height)
+        c0, c1 = max(c - reach, 0), min(c + reach + 1, width)
+        dr, dc = np.arange(r0, r1) - r, np.arange(c0, c1) - c
+        return image[None, r0:r1, c0:c1], dr, dc
+    span = np.arange(-reach, reach + 1)
+    rows = centres[:, 0, None, None] + span[None, :, None]
+    cols = centres[:, 1, None, None] + span[None, None, :]
+    return image[rows, cols], span, span
+
+
 def core_fill(
     image: Float, spots: Spots, depth: NDArray[np.float64], *, core: float = 0.6
 ) -> NDArray[np.float64]:
     """Fraction of each spot's core (``core`` x its radius) lying at least half its ``depth``
     below the median of the ring at 1.6-2.4 radii: about 1 for a depression, low for a cluster of
-    small spots with skin between them."""
-    height, width = image.shape
+    small spots with skin between them. Spots of one window size are read together."""
     out = np.zeros(len(spots.radii_px))
-    for i, ((r, c), radius) in enumerate(zip(spots.centres_px, spots.radii_px, strict=True)):
-        reach = int(np.ceil(2.4 * radius)) + 1
-        r0, r1 = max(int(r) - reach, 0), min(int(r) + reach + 1, height)
-        c0, c1 = max(int(c) - reach, 0), min(int(c) + reach + 1, width)
-        gr, gc = np.mgrid[r0:r1, c0:c1]
-        d = np.hypot(gr - r, gc - c) / max(radius, 1.0)
-        patch = image[r0:r1, c0:c1]
-        inner, ring = patch[d <= core], patch[(d >= 1.6) & (d <= 2.4)]
-        if inner.size and ring.size:
-            out[i] = float(np.mean(inner <= np.median(ring) - depth[i] / 2.0))
+    if len(out) == 0:
+        return out
+    whole = np.floor(spots.centres_px).astype(np.intp)  # the window is around the pixel
+    fraction = spots.centres_px - whole
+    reach = np.ceil(2.4 * spots.radii_px).astype(np.intp) + 1
+    for index, half in _windows(image.shape, whole, reach):
+        patch, dr, dc = _patches(image, whole[index], half)
+        scale = np.maximum(spots.radii_px[index], 1.0)[:, None, None]
+        d = (
+            np.hypot(
+                dr[None, :, None] - fraction[index, 0, None, None],
+                dc[None, None, :] - fraction[index, 1, None, None],
+            )
+            / scale
+        )
+        inner, ring = d <= core, (d >= 1.6) & (d <= 2.4)
+        n_inner, n_ring = inner.sum(axis=(1, 2)), ring.sum(axis=(1, 2))
+        ordered = np.sort(np.where(ring, patch, np.inf).reshape(len(index), -1), axis=1)
+        low = np.take_along_axis(ordered, np.maximum(n_ring - 1, 0)[:, None] // 2, axis=1)
+        high = np.take_along_axis(ordered, n_ring[:, None] // 2, axis=1)
+        median = ((low + high) / 2)[:, 0]  # the ring's median (off the ring sorts last)
+        below = patch <= (median - depth[index] / 2.0)[:, None, None]
+        fill = (below & inner).sum(axis=(1, 2)) / np.maximum(n_inner, 1)
+        out[index] = np.where((n_inner > 0) & (n_ring > 0), fill, 0.0)
     return out
 
 
@@ -338,19 +413,19 @@ def blob_response(image: Float, spots: Spots) -> NDArray[np.float64]:
     """Twice the scale-normalised LoG of ``image`` at each spot's centre and own scale: the depth
     of a matching Gaussian dip (positive) or bump (negative). A linear gradient gives 0, so the
     surroundings' shading does not count. Evaluated with a sampled LoG kernel on a patch around
-    each spot (a whole-image filter per scale would cost far more for a few spots)."""
+    each spot, spots of one window size together (a whole-image filter per scale would cost far
+    more for a few spots)."""
     out = np.zeros(len(spots.radii_px))
-    height, width = image.shape
-    for i, ((r, c), radius) in enumerate(zip(spots.centres_px, spots.radii_px, strict=True)):
-        sigma = max(float(radius) / np.sqrt(2), 0.5)
-        reach = int(np.ceil(4 * sigma))
-        rc, cc = round(float(r)), round(float(c))
-        r0, r1 = max(rc - reach, 0), min(rc + reach + 1, height)
-        c0, c1 = max(cc - reach, 0), min(cc + reach + 1, width)
-        gr, gc = np.mgrid[r0:r1, c0:c1]
-        d2 = ((gr - rc) ** 2 + (gc - cc) ** 2) / sigma**2
-        gauss = np.exp(-d2 / 2) / (2 * np.pi * sigma**2)
-        kernel = gauss * (d2 - 2)  # sigma^2 x Laplacian of the Gaussian
-        kernel -= kernel.mean()  # a flat patch gives 0 however the window is cut
-        out[i] = 2.0 * float((image[r0:r1, c0:c1] * kernel).sum())
+    if len(out) == 0:
+        return out
+    sigma = np.maximum(spots.radii_px / np.sqrt(2), 0.5)
+    reach = np.ceil(4 * sigma).astype(np.intp)
+    centres = np.rint(spots.centres_px).astype(np.intp)
+    for index, half in _windows(image.shape, centres, reach):
+        patch, dr, dc = _patches(image, centres[index], half)
+        s2 = (sigma[index] ** 2)[:, None, None]
+        d2 = (dr[None, :, None] ** 2 + dc[None, None, :] ** 2) / s2
+        kernel = np.exp(-d2 / 2) / (2 * np.pi * s2) * (d2 - 2)  # sigma^2 x LoG
+        kernel -= kernel.mean(axis=(1, 2), keepdims=True)  # a flat patch gives 0 however cut
+        out[index] = 2.0 * (patch * kernel).sum(axis=(1, 2))
     return out
