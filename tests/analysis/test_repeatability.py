@@ -49,11 +49,6 @@ KNOWN_MISSES: dict[tuple[str, str], str] = {
         "not yet diagnosed (the same lines hold 0.7-3.8% under shift, scale, exposure, JPEG "
         "and white balance)"
     ),
-    ("scale", "roughness"): (
-        "issue 8: roughness CV misses <= 3.0%: measured 3.5% (chin under scale); not yet "
-        "diagnosed (the band's fine end, 0.15 mm, is finer than the 0.37 mm pixel: resampling "
-        "changes what the band keeps, suspected)"
-    ),
 }
 
 

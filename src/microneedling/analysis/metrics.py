@@ -157,9 +157,27 @@ def skin_b_star(p: PreparedPhoto) -> NDArray[np.float32]:
 
 
 def texture_band(p: PreparedPhoto) -> NDArray[np.float32]:
+    """The microrelief band that the local texture (``texture_noise``: the floor that pores,
+    lines and scars must stand out from) is measured in, down to half a pixel."""
     m = p.settings.metrics
     return p.cached(
         "texture_band",
+        lambda: texture.bandpass(
+            flat_lightness(p),
+            p.mm_per_px,
+            fine_mm=m.texture_sigma_mm.value,
+            shading_mm=m.texture_coarse_mm.value,
+            min_fine_px=0.5,
+        ),
+    )
+
+
+def roughness_band(p: PreparedPhoto) -> NDArray[np.float32]:
+    """The roughness band: ``texture_band``'s, its fine end never under ``texture_min_fine_px``
+    pixels, so resampling (a nearer camera) does not change what it keeps."""
+    m = p.settings.metrics
+    return p.cached(
+        "roughness_band",
         lambda: texture.bandpass(
             flat_lightness(p),
             p.mm_per_px,
@@ -349,7 +367,7 @@ def texture_row(p: PreparedPhoto, mask: Mask) -> Row:
     """Robust SD of the microrelief band of the flat-fielded L*, over the zone's skin."""
     mask = skin_part(p, mask)
     b = box(mask)
-    return {"roughness_l": texture.roughness(texture_band(p)[b], mask[b])}
+    return {"roughness_l": texture.roughness(roughness_band(p)[b], mask[b])}
 
 
 @register("pores")

@@ -49,6 +49,7 @@ class Metrics(_Strict):
     illumination_sigma_mm: Value
     texture_sigma_mm: Value
     texture_coarse_mm: Value
+    texture_min_fine_px: Value
     sclera_reference_l: Value
     grey_card_reflectance: Value
     contrast_window_mm: Value

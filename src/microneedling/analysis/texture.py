@@ -24,14 +24,33 @@ from microneedling.analysis.illumination import robust_sigma
 
 
 def bandpass(
-    lightness: NDArray[np.float32], mm_per_px: float, *, fine_mm: float, shading_mm: float
+    lightness: NDArray[np.float32],
+    mm_per_px: float,
+    *,
+    fine_mm: float,
+    shading_mm: float,
+    min_fine_px: float | None = None,
 ) -> NDArray[np.float32]:
-    """Difference of Gaussians: detail between ``fine_mm`` and ``shading_mm`` (L* units)."""
-    fine = max(fine_mm / mm_per_px, 0.5)
+    """Difference of Gaussians: detail between ``fine_mm`` and ``shading_mm`` (L* units).
+
+    The fine Gaussian is never narrower than ``min_fine_px`` pixels (default: the
+    ``texture_min_fine_px`` setting), whatever the photo's scale: detail near the pixel's own
+    size (the Nyquist frequency) is what resampling, a slightly nearer camera or a fraction of a
+    pixel's shift, changes most, and it is sampling, not skin.
+    """
+    if min_fine_px is None:
+        min_fine_px = _min_fine_px()
+    fine = max(fine_mm / mm_per_px, min_fine_px, 0.5)
     coarse = max(shading_mm / mm_per_px, 2 * fine)
     low = cv2.GaussianBlur(lightness, (0, 0), coarse)
     high = cv2.GaussianBlur(lightness, (0, 0), fine)
     return (high - low).astype(np.float32)
+
+
+def _min_fine_px() -> float:
+    from microneedling.analysis.settings import analysis_settings
+
+    return analysis_settings().metrics.texture_min_fine_px.value
 
 
 def roughness(detail: NDArray[np.float32], mask: NDArray[np.bool_]) -> float:
