@@ -23,8 +23,9 @@ from microneedling.analysis.illumination import (
     masked_blurs,
     robust_sigma,
 )
+from microneedling.analysis.images import is_greyscale
 from microneedling.analysis.landmarks import Pyramid, _crop, _crop_from, _Rect, shrink_area
-from microneedling.analysis.metrics import fill_hair
+from microneedling.analysis.metrics import fill_hair, skin_part
 from microneedling.analysis.quality import clipped_fraction, sharpness
 
 Float = NDArray[np.float32]
@@ -201,3 +202,34 @@ def test_landmarks_from_the_pyramid_match_direct_crops(monkeypatch: pytest.Monke
     plain = landmarks.detect_landmarks(image)
     mm_per_px = 63.36 / plain.interpupillary_px
     assert np.abs(fast.xy - plain.xy).max() * mm_per_px <= 0.25
+
+
+def test_is_greyscale_equals_the_int16_spread() -> None:
+    rng = np.random.default_rng(12)
+    for tint in (0, 3, 4, 5, 40):
+        grey = rng.integers(0, 250, (700, 900, 1))
+        rgb = np.repeat(grey, 3, axis=2).astype(np.uint8)
+        rgb[rng.random((700, 900)) < 0.2, 1] += np.uint8(tint)  # a fifth of pixels tinted
+        step = max(1, int(np.sqrt(700 * 900 / 65_536)))
+        sample = rgb[::step, ::step].astype(np.int16)
+        plain = bool((sample.max(axis=2) - sample.min(axis=2)).max() <= 4)
+        assert is_greyscale(rgb) == plain == (tint <= 4)
+
+
+def test_skin_part_over_the_box_equals_the_whole_mask() -> None:
+    """``skin_part`` reads only the zone's bounding box: on every zone of the sample face (the
+    forehead holds the fringe) the same mask as over the whole image."""
+    from microneedling.analysis.metrics import hair
+    from microneedling.analysis.prepare import prepare
+    from microneedling.analysis.synthetic import base_face
+    from microneedling.analysis.zones import ANALYSED_ZONES
+
+    rgb, landmarks, _ = base_face()
+    prepared = prepare(rgb, landmarks=landmarks)
+    fringe = hair(prepared)
+    assert fringe.any()
+    for index in range(len(ANALYSED_ZONES)):
+        mask = prepared.labels == index
+        part = mask & ~fringe
+        plain = part if part.any() else mask
+        assert np.array_equal(skin_part(prepared, mask), plain)

@@ -205,10 +205,12 @@ def to_rgb8(image: Image.Image) -> RGB:
 
 def is_greyscale(rgb: RGB, tolerance: int = GREY_TOLERANCE) -> bool:
     """True when no pixel's channels differ by more than ``tolerance`` codes (JPEG chroma noise),
-    checked on a regular sample of about 65,000 pixels."""
+    checked on a regular sample of about 65,000 pixels (channel by channel: NumPy's reductions
+    over a last axis of three are ten times slower than element-wise maxima)."""
     step = max(1, int(np.sqrt(rgb.shape[0] * rgb.shape[1] / 65_536)))
-    sample = rgb[::step, ::step].astype(np.int16)
-    spread = sample.max(axis=2) - sample.min(axis=2)
+    sample = rgb[::step, ::step]
+    red, green, blue = sample[..., 0], sample[..., 1], sample[..., 2]
+    spread = np.maximum(np.maximum(red, green), blue) - np.minimum(np.minimum(red, green), blue)
     return bool(spread.max() <= tolerance)
 
 

@@ -72,9 +72,16 @@ def bare_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
 
 
 def skin_part(p: PreparedPhoto, mask: Mask) -> Mask:
-    """The part of a zone (or region) that is skin, not hair; the whole of it if none is."""
-    part = mask & ~hair(p)
-    return part if part.any() else mask
+    """The part of a zone (or region) that is skin, not hair; the whole of it if none is.
+
+    Computed over the mask's bounding box only (a zone is a tenth of the face or less)."""
+    rows, cols = box(mask)
+    inside = mask[rows, cols] & ~hair(p)[rows, cols]
+    if not inside.any():
+        return mask
+    part = np.zeros_like(mask)
+    part[rows, cols] = inside
+    return part
 
 
 def kernel_box(mask: Mask, sigma_px: float) -> tuple[slice, slice]:
