@@ -256,11 +256,11 @@ def dark_blobs(
         level = stack[k]
         if noise is None and work_mask.any():
             floors[k] = max(floors[k], min_snr * robust_sigma(level[work_mask]))
-        rows, cols = np.nonzero(level > 0.75 * floors[k])  # few: the other tests on those only
+        # the level's own maxima over the floor are few: the other tests at those pixels only
+        rows, cols = np.nonzero((level >= peaks[k]) & (level > 0.75 * floors[k]))
         value = level[rows, cols]
         top = (
-            (value >= peaks[k][rows, cols])
-            & (value >= peaks[k - 1][rows, cols])
+            (value >= peaks[k - 1][rows, cols])
             & (value >= peaks[k + 1][rows, cols])
             & (depth_px[rows, cols] >= sigmas[k] * np.sqrt(2))
         )
@@ -412,20 +412,24 @@ def core_fill(
 def blob_response(image: Float, spots: Spots) -> NDArray[np.float64]:
     """Twice the scale-normalised LoG of ``image`` at each spot's centre and own scale: the depth
     of a matching Gaussian dip (positive) or bump (negative). A linear gradient gives 0, so the
-    surroundings' shading does not count. Evaluated with a sampled LoG kernel on a patch around
-    each spot, spots of one window size together (a whole-image filter per scale would cost far
-    more for a few spots)."""
+    surroundings' shading does not count. Evaluated with a sampled LoG kernel on a window around
+    each spot (a whole-image filter per scale would cost far more for a few spots), as two
+    separable terms: sigma^2 x LoG = [(r^2/s^2 - 1) + (c^2/s^2 - 1)] G(r) G(c) / (2 pi s^2), so
+    the window is summed along its rows, then its columns."""
     out = np.zeros(len(spots.radii_px))
-    if len(out) == 0:
-        return out
-    sigma = np.maximum(spots.radii_px / np.sqrt(2), 0.5)
-    reach = np.ceil(4 * sigma).astype(np.intp)
+    height, width = image.shape
+    sigmas = np.maximum(spots.radii_px / np.sqrt(2), 0.5)
     centres = np.rint(spots.centres_px).astype(np.intp)
-    for index, half in _windows(image.shape, centres, reach):
-        patch, dr, dc = _patches(image, centres[index], half)
-        s2 = (sigma[index] ** 2)[:, None, None]
-        d2 = (dr[None, :, None] ** 2 + dc[None, None, :] ** 2) / s2
-        kernel = np.exp(-d2 / 2) / (2 * np.pi * s2) * (d2 - 2)  # sigma^2 x LoG
-        kernel -= kernel.mean(axis=(1, 2), keepdims=True)  # a flat patch gives 0 however cut
-        out[index] = 2.0 * (patch * kernel).sum(axis=(1, 2))
+    for i, ((rc, cc), sigma) in enumerate(zip(centres, sigmas, strict=True)):
+        reach = int(np.ceil(4 * sigma))
+        r0, r1 = max(rc - reach, 0), min(rc + reach + 1, height)
+        c0, c1 = max(cc - reach, 0), min(cc + reach + 1, width)
+        dr, dc = np.arange(r0, r1) - rc, np.arange(c0, c1) - cc
+        g_r, g_c = np.exp(-(dr**2) / (2 * sigma**2)), np.exp(-(dc**2) / (2 * sigma**2))
+        q_r, q_c = (dr**2 / sigma**2 - 1) * g_r, (dc**2 / sigma**2 - 1) * g_c
+        patch = image[r0:r1, c0:c1].astype(np.float64)
+        weighted = q_r @ (patch @ g_c) + g_r @ (patch @ q_c)
+        # the kernel less its mean: a flat patch gives 0 however the window is cut
+        mean = (q_r.sum() * g_c.sum() + g_r.sum() * q_c.sum()) / patch.size
+        out[i] = 2.0 * (weighted - mean * patch.sum()) / (2 * np.pi * sigma**2)
     return out
