@@ -43,8 +43,11 @@ _DECODED = np.where(_CODES <= 0.04045, _CODES / 12.92, ((_CODES + 0.055) / 1.055
 _LINEAR16 = _DECODED.astype(np.float32)
 _EPSILON = 216.0 / 24389.0  # CIE's exact constants for the linear segment of f(t)
 _KAPPA = 24389.0 / 27.0
-_F_TO_LAB = np.array(  # (L*, a*, b*) from (f(X), f(Y), f(Z), 1), CIE 15:2004 eq. 8.3
-    [[0.0, 116.0, 0.0, -16.0], [500.0, -500.0, 0.0, 0.0], [0.0, 200.0, -200.0, 0.0]], np.float32
+_EPSILON32 = np.float32(_EPSILON)
+# (L*, a*, b*) from (f'(X), f'(Y), f'(Z), 1), CIE 15:2004 eq. 8.3, where f' = f + 8/116 (the
+# branch-free form of ``lab_from_linear``): L* = 116 f'(Y) - 24
+_F_PRIME_TO_LAB = np.array(
+    [[0.0, 116.0, 0.0, -24.0], [500.0, -500.0, 0.0, 0.0], [0.0, 200.0, -200.0, 0.0]], np.float32
 )
 
 
@@ -85,15 +88,16 @@ def to_lab_fast(rgb01: Float) -> Float:
 def lab_from_linear(linear: Float) -> Float:
     """Linear sRGB (IEC 61966-2-1, already decoded) to CIELAB (D65, 2°), as ``to_lab_fast``.
 
-    XYZ by the sRGB matrix, then CIE 15:2004's f(t) with its exact constants, in float32.
+    XYZ by the sRGB matrix, then CIE 15:2004's f(t) with its exact constants, in float32,
+    without a branch: f(t) = max(t, eps)^(1/3) + kappa / 116 (min(t, eps) - eps), which is t^(1/3)
+    above eps and (kappa t + 16) / 116 below it, because eps^(1/3) = (kappa eps + 16) / 116 = 6/29
+    exactly; the constant -kappa eps / 116 = -8/116 cancels in a* and b* and is folded into L*.
     """
     xyz = cv2.transform(np.asarray(linear, np.float32), _M_OVER_WHITE)  # every entry > 0
-    f = cv2.pow(xyz, 1.0 / 3.0)
-    dark = xyz <= _EPSILON
-    if dark.any():  # whole-array arithmetic, then a masked copy: faster than gather and scatter
-        np.copyto(f, (_KAPPA * xyz + 16.0) / 116.0, where=dark)
+    f = cv2.pow(np.maximum(xyz, _EPSILON32), 1.0 / 3.0)
+    f = cv2.scaleAdd(np.minimum(xyz, _EPSILON32, out=xyz), _KAPPA / 116.0, f)
     # L* = 116 f(Y) - 16, a* = 500 (f(X) - f(Y)), b* = 200 (f(Y) - f(Z)): one affine map
-    lab = cv2.transform(f.reshape(-1, 1, 3), _F_TO_LAB).reshape(f.shape)
+    lab = cv2.transform(f.reshape(-1, 1, 3), _F_PRIME_TO_LAB).reshape(f.shape)
     return np.asarray(lab, dtype=np.float32)
 
 

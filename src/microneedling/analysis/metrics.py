@@ -181,17 +181,18 @@ def texture_band(p: PreparedPhoto) -> NDArray[np.float32]:
 
 def roughness_band(p: PreparedPhoto) -> NDArray[np.float32]:
     """The roughness band: ``texture_band``'s, its fine end never under ``texture_min_fine_px``
-    pixels, so resampling (a nearer camera) does not change what it keeps."""
+    pixels, so resampling (a nearer camera) does not change what it keeps. At the working
+    resolution (0.15 mm/px) both bands are the same, and ``texture_band`` is reused."""
     m = p.settings.metrics
-    return p.cached(
-        "roughness_band",
-        lambda: texture.bandpass(
-            flat_lightness(p),
-            p.mm_per_px,
-            fine_mm=m.texture_sigma_mm.value,
-            shading_mm=m.texture_coarse_mm.value,
-        ),
-    )
+    limits = {"fine_mm": m.texture_sigma_mm.value, "shading_mm": m.texture_coarse_mm.value}
+
+    def compute() -> NDArray[np.float32]:
+        own = texture.band_sigmas_px(p.mm_per_px, **limits)
+        if own == texture.band_sigmas_px(p.mm_per_px, **limits, min_fine_px=0.5):
+            return texture_band(p)
+        return texture.bandpass(flat_lightness(p), p.mm_per_px, **limits)
+
+    return p.cached("roughness_band", compute)
 
 
 def inner_skin(p: PreparedPhoto) -> NDArray[np.bool_]:

@@ -38,13 +38,22 @@ def bandpass(
     size (the Nyquist frequency) is what resampling, a slightly nearer camera or a fraction of a
     pixel's shift, changes most, and it is sampling, not skin.
     """
-    if min_fine_px is None:
-        min_fine_px = _min_fine_px()
-    fine = max(fine_mm / mm_per_px, min_fine_px, 0.5)
-    coarse = max(shading_mm / mm_per_px, 2 * fine)
+    fine, coarse = band_sigmas_px(
+        mm_per_px, fine_mm=fine_mm, shading_mm=shading_mm, min_fine_px=min_fine_px
+    )
     low = cv2.GaussianBlur(lightness, (0, 0), coarse)
     high = cv2.GaussianBlur(lightness, (0, 0), fine)
     return (high - low).astype(np.float32)
+
+
+def band_sigmas_px(
+    mm_per_px: float, *, fine_mm: float, shading_mm: float, min_fine_px: float | None = None
+) -> tuple[float, float]:
+    """The band's (fine, coarse) Gaussian sigmas in pixels, as ``bandpass`` uses them."""
+    if min_fine_px is None:
+        min_fine_px = _min_fine_px()
+    fine = max(fine_mm / mm_per_px, min_fine_px, 0.5)
+    return fine, max(shading_mm / mm_per_px, 2 * fine)
 
 
 def _min_fine_px() -> float:
