@@ -43,13 +43,7 @@ from microneedling.analysis import perturb
 from microneedling.core.errors import ValidationError
 
 # (kind, metric label) -> what the reduced grid measured when the case was marked.
-KNOWN_MISSES: dict[tuple[str, str], str] = {
-    ("rotate", "wrinkle length"): (
-        "issue 8: wrinkle length CV misses <= 6.0%: measured 15.9% (forehead under rotate); "
-        "not yet diagnosed (the same lines hold 0.7-3.8% under shift, scale, exposure, JPEG "
-        "and white balance)"
-    ),
-}
+KNOWN_MISSES: dict[tuple[str, str], str] = {}
 
 
 def _cases() -> list[object]:

@@ -62,16 +62,12 @@ _FAINT_PORES = (
     "raises the local texture SD to 0.6-1.8 L* in places (min_snr 5), so about 4 in 10 fall "
     "under a floor"
 )
-_FAINT_LINE = (
-    "The level-1 line (4 L*, 0.5 mm) is 3.4 L* at the reference lightness on this bright "
-    "forehead; at 0.37 mm/px its ridge response is 2.6-3.1, at the 3.0 L* floor "
-    "(wrinkle_min_contrast_l)"
-)
 _DARK_FRINGE = (
     "The re-toning darkens the fringe with the skin (its weight covers the whole oval), so the "
     "fringe takes the skin's colour and joins the forehead zone; skin_mask.forehead_hair finds "
     "its two references under 6 ΔE apart and takes nothing out, and the strands count as lines "
-    "(about 90 mm on the bare face, moving by 10-20 mm with what is planted)"
+    "(about 110 mm on the bare face, moving by 10-40 mm with what is planted: level 4 lands "
+    "within 15% by chance)"
 )
 
 
@@ -82,14 +78,10 @@ def _miss(feature: str, tolerance: str, planted: str, measured: str, cause: str)
 # (category, level, feature) -> what the reduced grid measured when the case was marked.
 KNOWN_MISSES: dict[tuple[str, int, str], str] = {
     ("very light", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
-    ("very light", 1, "wrinkles"): _miss("wrinkles", "±15%", "10.00", "4.13 (-59%)", _FAINT_LINE),
     ("intermediate", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
-    ("intermediate", 1, "wrinkles"): _miss(
-        "wrinkles", "±15%", "10.00", "0.00 (-100%)", _FAINT_LINE
-    ),
     ("dark", 1, "pores"): _miss("pores", "±20%", "10", "5 (-50%)", _FAINT_PORES),
-    ("dark", 2, "wrinkles"): _miss("wrinkles", "±15%", "24.00", "30.20 (+26%)", _DARK_FRINGE),
-    ("dark", 4, "wrinkles"): _miss("wrinkles", "±15%", "56.00", "40.00 (-29%)", _DARK_FRINGE),
+    ("dark", 1, "wrinkles"): _miss("wrinkles", "±15%", "10.00", "36.26 (+263%)", _DARK_FRINGE),
+    ("dark", 2, "wrinkles"): _miss("wrinkles", "±15%", "24.00", "41.33 (+72%)", _DARK_FRINGE),
 }
 # category -> why the re-toned face's ITA° as the analysis measures it is outside the category.
 KNOWN_TONE_MISSES: dict[str, str] = {}
