@@ -257,7 +257,13 @@ def dark_blobs(
         if noise is None and work_mask.any():
             floors[k] = max(floors[k], min_snr * robust_sigma(level[work_mask]))
         # the level's own maxima over the floor are few: the other tests at those pixels only
-        rows, cols = np.nonzero((level >= peaks[k]) & (level > 0.75 * floors[k]))
+        maxima = cv2.compare(level, peaks[k], cv2.CMP_GE)
+        cv2.bitwise_and(maxima, cv2.compare(level, float(0.75 * floors[k]), cv2.CMP_GT), dst=maxima)
+        points = cv2.findNonZero(maxima)  # (col, row), in row-major order; None if none
+        if points is None:
+            continue
+        points = points.reshape(-1, 2)
+        rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
         value = level[rows, cols]
         top = (
             (value >= peaks[k - 1][rows, cols])
