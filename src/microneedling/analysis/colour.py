@@ -94,8 +94,9 @@ def lab_from_linear(linear: Float) -> Float:
     exactly; the constant -kappa eps / 116 = -8/116 cancels in a* and b* and is folded into L*.
     """
     xyz = cv2.transform(np.asarray(linear, np.float32), _M_OVER_WHITE)  # every entry > 0
-    f = cv2.pow(np.maximum(xyz, _EPSILON32), 1.0 / 3.0)
-    f = cv2.scaleAdd(np.minimum(xyz, _EPSILON32, out=xyz), _KAPPA / 116.0, f)
+    f = np.maximum(xyz, _EPSILON32)
+    cv2.pow(f, 1.0 / 3.0, dst=f)  # in place: fewer fresh pages per megapixel
+    cv2.scaleAdd(np.minimum(xyz, _EPSILON32, out=xyz), _KAPPA / 116.0, f, dst=f)
     # L* = 116 f(Y) - 16, a* = 500 (f(X) - f(Y)), b* = 200 (f(Y) - f(Z)): one affine map
     lab = cv2.transform(f.reshape(-1, 1, 3), _F_PRIME_TO_LAB).reshape(f.shape)
     return np.asarray(lab, dtype=np.float32)
