@@ -233,3 +233,18 @@ def test_skin_part_over_the_box_equals_the_whole_mask() -> None:
         part = mask & ~fringe
         plain = part if part.any() else mask
         assert np.array_equal(skin_part(prepared, mask), plain)
+
+
+def test_flat_field_fills_where_no_skin_is_within_reach() -> None:
+    """Where the masked mean has no skin to average (far from any), the skin's median lightness
+    stands in, as the plain code's ``np.where`` did; elsewhere nothing is filled."""
+    lightness, _, mask = _images(13)
+    mask[:, 100:] = False  # no skin on the right: beyond the blur's reach the mean is 0
+    sigma_mm, mm_per_px = 1.0, 0.15
+    cube = lightness + np.float32(16.0)
+    shading = masked_blur(cube, mask, sigma_mm / mm_per_px)
+    assert not (shading > 1.0).all()
+    fill = np.float32(np.median(cube[mask]))
+    plain = cube / np.where(shading > 1.0, shading, fill) * np.float32(81.0) - np.float32(16.0)
+    flat = flat_field_lightness(lightness, mask, mm_per_px, sigma_mm=sigma_mm)
+    assert np.allclose(flat, plain, rtol=1e-6, atol=1e-4)

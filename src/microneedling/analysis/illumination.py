@@ -92,10 +92,12 @@ def flat_field_lightness(
     already computed (``masked_blurs`` gives it with other maps at the cost of about one).
     """
     cube = lightness.astype(np.float32) + np.float32(16.0)
-    fill = median(cube[skin]) if skin.any() else float(cube.mean())
     if shading is None:
         shading = masked_blur(cube, skin, sigma_mm / mm_per_px)
-    shading = np.where(shading > 1.0, shading, np.float32(fill)).astype(np.float32)
+    lit = shading > 1.0
+    if not lit.all():  # no skin within reach (or none at all): the skin's median lightness
+        fill = median(cube[skin]) if skin.any() else float(cube.mean())
+        shading = np.where(lit, shading, np.float32(fill)).astype(np.float32)
     return (cube / shading * (reference_l + 16.0) - 16.0).astype(np.float32)
 
 
