@@ -97,7 +97,7 @@ def test_spots_are_counted_where_their_centre_rounds_to() -> None:
     assert spots.inside(mask).tolist() == [True]
 
 
-# Speed without changing what is found: the mask's box only, spots read in groups.
+# Speed without changing what is found: the mask's box only; windows summed by rows and columns.
 
 
 def _skin(seed: int, shape: tuple[int, int] = (120, 150)) -> NDArray[np.float32]:
@@ -155,7 +155,7 @@ def _direct_response(image: NDArray[np.float32], r: float, c: float, radius: flo
     return 2.0 * sum((w - mean) * v for w, v in zip(weights, cells, strict=True))
 
 
-def test_blob_response_read_in_groups_equals_each_spot_read_alone() -> None:
+def test_blob_response_by_separable_sums_equals_the_2d_kernel() -> None:
     image = _skin(5)
     rng = np.random.default_rng(2)
     centres = np.column_stack([rng.uniform(0, 119, 40), rng.uniform(0, 149, 40)])

@@ -346,72 +346,25 @@ def pigment_blobs(
     )
 
 
-def _windows(
-    shape: tuple[int, int], centres: NDArray[np.intp], reach: NDArray[np.intp]
-) -> list[tuple[NDArray[np.intp], int]]:
-    """Spots grouped by the half-width of their square window, those whose window lies inside
-    the image (index arrays into ``centres``, with the half-width); the rest as groups of one,
-    their window cut at the image's edge by the caller."""
-    height, width = shape
-    inside = (
-        (centres[:, 0] >= reach)
-        & (centres[:, 0] + reach < height)
-        & (centres[:, 1] >= reach)
-        & (centres[:, 1] + reach < width)
-    )
-    groups = [(np.flatnonzero(inside & (reach == w)), int(w)) for w in np.unique(reach[inside])]
-    return groups + [(np.array([i]), int(reach[i])) for i in np.flatnonzero(~inside)]
-
-
-def _patches(
-    image: Float, centres: NDArray[np.intp], reach: int
-) -> tuple[NDArray[np.float32], NDArray[np.intp], NDArray[np.intp]]:
-    """The square windows of half-width ``reach`` around ``centres`` (n, side, side), cut at the
-    image's edge for a single spot, and their pixels' row and column offsets from the centre."""
-    height, width = image.shape
-    if len(centres) == 1:
-        r, c = int(centres[0, 0]), int(centres[0, 1])
-        r0, r1 = max(r - reach, 0), min(r + reach + 1, height)
-        c0, c1 = max(c - reach, 0), min(c + reach + 1, width)
-        dr, dc = np.arange(r0, r1) - r, np.arange(c0, c1) - c
-        return image[None, r0:r1, c0:c1], dr, dc
-    span = np.arange(-reach, reach + 1)
-    rows = centres[:, 0, None, None] + span[None, :, None]
-    cols = centres[:, 1, None, None] + span[None, None, :]
-    return image[rows, cols], span, span
-
-
 def core_fill(
     image: Float, spots: Spots, depth: NDArray[np.float64], *, core: float = 0.6
 ) -> NDArray[np.float64]:
     """Fraction of each spot's core (``core`` x its radius) lying at least half its ``depth``
     below the median of the ring at 1.6-2.4 radii: about 1 for a depression, low for a cluster of
-    small spots with skin between them. Spots of one window size are read together."""
+    small spots with skin between them. Read on a view of each spot's window (no copies), the
+    distances from two 1-D offsets."""
+    height, width = image.shape
     out = np.zeros(len(spots.radii_px))
-    if len(out) == 0:
-        return out
-    whole = np.floor(spots.centres_px).astype(np.intp)  # the window is around the pixel
-    fraction = spots.centres_px - whole
-    reach = np.ceil(2.4 * spots.radii_px).astype(np.intp) + 1
-    for index, half in _windows(image.shape, whole, reach):
-        patch, dr, dc = _patches(image, whole[index], half)
-        scale = np.maximum(spots.radii_px[index], 1.0)[:, None, None]
-        d = (
-            np.hypot(
-                dr[None, :, None] - fraction[index, 0, None, None],
-                dc[None, None, :] - fraction[index, 1, None, None],
-            )
-            / scale
-        )
-        inner, ring = d <= core, (d >= 1.6) & (d <= 2.4)
-        n_inner, n_ring = inner.sum(axis=(1, 2)), ring.sum(axis=(1, 2))
-        ordered = np.sort(np.where(ring, patch, np.inf).reshape(len(index), -1), axis=1)
-        low = np.take_along_axis(ordered, np.maximum(n_ring - 1, 0)[:, None] // 2, axis=1)
-        high = np.take_along_axis(ordered, n_ring[:, None] // 2, axis=1)
-        median = ((low + high) / 2)[:, 0]  # the ring's median (off the ring sorts last)
-        below = patch <= (median - depth[index] / 2.0)[:, None, None]
-        fill = (below & inner).sum(axis=(1, 2)) / np.maximum(n_inner, 1)
-        out[index] = np.where((n_inner > 0) & (n_ring > 0), fill, 0.0)
+    for i, ((r, c), radius) in enumerate(zip(spots.centres_px, spots.radii_px, strict=True)):
+        reach = int(np.ceil(2.4 * radius)) + 1
+        r0, r1 = max(int(r) - reach, 0), min(int(r) + reach + 1, height)
+        c0, c1 = max(int(c) - reach, 0), min(int(c) + reach + 1, width)
+        d = np.hypot((np.arange(r0, r1) - r)[:, None], (np.arange(c0, c1) - c)[None, :])
+        d /= max(radius, 1.0)
+        patch = image[r0:r1, c0:c1]
+        inner, ring = patch[d <= core], patch[(d >= 1.6) & (d <= 2.4)]
+        if inner.size and ring.size:
+            out[i] = float(np.mean(inner <= np.median(ring) - depth[i] / 2.0))
     return out
 
 
