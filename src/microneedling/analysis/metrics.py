@@ -57,13 +57,20 @@ def measure(prepared: PreparedPhoto, mask: Mask, names: Iterable[str] | None = N
 
 
 def hair(p: PreparedPhoto) -> NDArray[np.bool_]:
-    """The fringe's pixels inside the forehead zone (``skin_mask.forehead_hair``)."""
-    return p.cached(
-        "hair",
-        lambda: skin_mask.forehead_hair(
-            p.lab, p.skin, p.labels == ANALYSED_ZONES.index(FacialZone.FOREHEAD), p.mm_per_px
-        ),
-    )
+    """The fringe's pixels inside the forehead zone (``skin_mask.forehead_hair``), the skin's
+    class taken from the face's skin off the forehead (which no fringe covers)."""
+
+    def compute() -> NDArray[np.bool_]:
+        forehead = p.labels == ANALYSED_ZONES.index(FacialZone.FOREHEAD)
+        return skin_mask.forehead_hair(
+            p.lab,
+            p.skin,
+            forehead,
+            p.mm_per_px,
+            skin_reference=p.skin & ~forehead,
+        )
+
+    return p.cached("hair", compute)
 
 
 def bare_skin(p: PreparedPhoto) -> NDArray[np.bool_]:

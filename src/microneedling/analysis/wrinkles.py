@@ -315,13 +315,14 @@ def ridge_response(
 
     Why: a Gaussian of a few pixels is sampled well enough for its derivatives (the kernels are
     moment-normalised), so a wide scale gains nothing from fine pixels but their cost: at
-    0.2 mm/px the 0.5 and 0.8 mm scales run on 0.36 and 0.14 of the pixels.
+    0.2 mm/px the 0.5 and 0.8 mm scales run on 0.64 and 0.25 of the pixels.
     """
     height, width = image.shape
     response = np.zeros(image.shape, dtype=np.float32)
     if not skin.any():
         return response
-    cover = skin.view(np.uint8)
+    # the reduced skin: a pixel any part of which is skin (nearest of the skin grown by one)
+    cover = cv2.dilate(skin.view(np.uint8), np.ones((3, 3), np.uint8))
     for sigma_mm in sigmas_mm:
         pixel_mm = max(mm_per_px, RIDGE_MM_PER_PX, sigma_mm / SIGMA_PX)
         factor = pixel_mm / mm_per_px
@@ -329,7 +330,7 @@ def ridge_response(
         if factor > 1.0:
             size = (max(round(width / factor), 1), max(round(height / factor), 1))
             small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
-            where = cv2.resize(cover, size, interpolation=cv2.INTER_AREA) > 0
+            where = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) > 0
         sigma_px = max(sigma_mm / (mm_per_px * factor), MIN_SIGMA_PX)
         scale = dark_ridge_response(small, [sigma_px], beta=beta, floor=floor, where=where)
         if factor > 1.0:
@@ -378,7 +379,7 @@ def ridge_map(
     skeleton = piece_skeletons(pieces, stats, could_pass)
     skeleton_labels = np.where(skeleton, pieces, 0).astype(np.int32)
     length = skeleton_lengths_px(skeleton_labels, count - 1)
-    area = np.bincount(pieces.ravel(), minlength=count).astype(np.float64)
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
     width = area / np.maximum(length, 1.0)
     keep = (length * mm_per_px >= min_length_mm) & (length >= min_elongation * width)
     keep[0] = False
