@@ -212,3 +212,21 @@ def test_reanalyze_keeps_old_results_and_trend_says_when_models_mix(
     assert message.count("error:") == 1
     refused(clinic("reanalyze", "P9"), "P9")
     refused(clinic("reanalyze", "P1", "--view", "top"), "view")
+
+
+def test_analyze_says_when_the_tone_keeps_the_photos_exposure(
+    samples: list[Path], tmp_path: Path
+) -> None:
+    """A photo exposed so brightly that the eye whites clip: the tone is read at the photo's
+    own exposure, and the table says so (the JSON carries the reason)."""
+    import numpy as np
+    from PIL import Image
+
+    bright = np.asarray(Image.open(samples[0]).convert("RGB"), dtype=np.float32) * 1.6
+    path = tmp_path / "bright.png"
+    Image.fromarray(np.clip(bright, 0, 255).astype(np.uint8)).save(path)
+    result = ok(runner.invoke(app, ["analyze", str(path), "--json"]))
+    reason = json.loads(result.stdout)["results"][0]["white_balance"]["exposure_reason"]
+    assert "clipped" in reason
+    table = ok(runner.invoke(app, ["analyze", str(path)]))
+    assert "skin tone read at the photo's own exposure" in " ".join(table.output.split())

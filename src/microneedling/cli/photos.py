@@ -74,6 +74,8 @@ def render_analysis(name: str, summary: dict[str, Any]) -> None:
     balance = summary["white_balance"]
     if balance.get("fallback"):
         warnings([f"colours not white-balanced: {balance['reason']}"])
+    if balance.get("exposure_reason"):
+        warnings([f"skin tone read at the photo's own exposure: {balance['exposure_reason']}"])
     quality = summary["quality"]
     if quality["ok"]:
         message("  capture quality: all checks passed")
