@@ -177,3 +177,41 @@ def test_core_fill_tells_a_depression_from_a_cluster() -> None:
     fill_cluster = pores.core_fill(cluster.astype(np.float32), near_edge, np.array([6.0, 6.0]))
     assert fill_pit[0] == 1.0 and fill_cluster[0] < 0.3
     assert fill_pit[1] == 0.0  # a flat patch, its window cut by the image's edge
+
+
+def _dips_at(mm_per_px: float, size_mm: float = 40.0) -> NDArray[np.float32]:
+    """The same skin patch (L* 65, 12 pores of 0.5-1.0 mm, 5 L* deep) sampled at ``mm_per_px``."""
+    rng = np.random.default_rng(11)
+    side = round(size_mm / mm_per_px)
+    rows, cols = (np.mgrid[0:side, 0:side] + 0.5) * mm_per_px  # pixel centres, mm
+    image = np.full((side, side), 65.0)
+    for k in range(12):
+        r, c = 5.0 + 10.0 * (k // 4) + rng.uniform(0, 3), 5.0 + 9.0 * (k % 4) + rng.uniform(0, 3)
+        sigma = rng.uniform(0.5, 1.0) / np.sqrt(2)
+        image -= 5.0 * np.exp(-((rows - r) ** 2 + (cols - c) ** 2) / (2 * sigma**2))
+    return image.astype(np.float32)
+
+
+@pytest.mark.parametrize("mm_per_px", [0.15, 0.19, 0.37])
+def test_pores_are_the_same_at_every_photo_resolution(mm_per_px: float) -> None:
+    """Pores are searched at 0.25-0.5 mm/px (pores.PORE_MAX_SIGMA_PX): a 3 MP and a 12 MP photo
+    of one face find the same pores, in the same places (mm)."""
+    found = []
+    for scale in (mm_per_px, 0.37):
+        image = _dips_at(scale)
+        spots = pores.dark_blobs(
+            image,
+            np.ones(image.shape, bool),
+            scale,
+            radius_mm=RADIUS_MM,
+            min_contrast=FLOOR_L,
+            min_snr=5.0,
+            min_roundness=0.5,
+            noise=np.full(image.shape, 0.3, np.float32),
+            max_sigma_px=pores.PORE_MAX_SIGMA_PX,
+        )
+        found.append((spots.centres_px + 0.5) * scale)
+    fine, coarse = found
+    assert len(fine) == len(coarse) == 12
+    apart = np.hypot(*(fine[:, None, :] - coarse[None, :, :]).transpose(2, 0, 1))
+    assert apart.min(axis=1).max() < 0.05  # mm: a sixth of a pixel at 0.3 mm/px

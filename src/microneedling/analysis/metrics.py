@@ -240,6 +240,7 @@ def pore_spots(p: PreparedPhoto) -> pores.Spots:
             min_snr=m.pore_min_snr.value,
             min_roundness=m.blob_min_roundness.value,
             noise=texture_noise(p),
+            max_sigma_px=pores.PORE_MAX_SIGMA_PX,
         ),
     )
 
