@@ -119,6 +119,19 @@ def scale_bar_mm(width_px: int, mm_per_px: float) -> float:
     return fitting[-1] if fitting else SCALE_BAR_MM[0]
 
 
+def _ring(
+    canvas: NDArray[np.uint8],
+    row: float,
+    col: float,
+    radius: float,
+    min_px: int,
+    colour: tuple[int, int, int],
+) -> None:
+    """A spot's circle at its sub-pixel centre, rounded to the nearest pixel."""
+    centre = (round(float(col)), round(float(row)))
+    cv2.circle(canvas, centre, max(round(float(radius)), min_px), colour, 1, cv2.LINE_AA)
+
+
 def draw_overlay(result: PhotoAnalysis, title: str | None = None) -> NDArray[np.uint8]:
     """The measured photo with every detection, zone names, a scale bar in mm, the patient's R and
     L, and ``title`` at the top left; a working image under ``MIN_PANEL_PX`` wide is enlarged
@@ -135,14 +148,14 @@ def draw_overlay(result: PhotoAnalysis, title: str | None = None) -> NDArray[np.
         cv2.drawContours(canvas, contours, -1, colour, 1, cv2.LINE_AA)
     canvas[o.wrinkles] = WRINKLE
     for (y, x), r in zip(o.pores, o.pore_radii, strict=True):
-        cv2.circle(canvas, (int(x), int(y)), max(round(float(r)), 1), PORE, 1, cv2.LINE_AA)
+        _ring(canvas, y, x, r, 1, PORE)
     for (y, x), r in zip(o.scars, o.scar_radii, strict=True):
-        cv2.circle(canvas, (int(x), int(y)), max(round(float(r)), 2), SCAR, 1, cv2.LINE_AA)
+        _ring(canvas, y, x, r, 2, SCAR)
     pigment = getattr(o, "pigment", None)
     pigment_radii = getattr(o, "pigment_radii", None)
     if pigment is not None and pigment_radii is not None:
         for (y, x), r in zip(pigment, pigment_radii, strict=True):
-            cv2.circle(canvas, (int(x), int(y)), max(round(float(r)), 2), PIGMENT, 1, cv2.LINE_AA)
+            _ring(canvas, y, x, r, 2, PIGMENT)
     zoom = max(1, -(-MIN_PANEL_PX // width))
     if zoom > 1:
         canvas = cv2.resize(canvas, None, fx=zoom, fy=zoom, interpolation=cv2.INTER_NEAREST)
