@@ -248,3 +248,44 @@ def test_flat_field_fills_where_no_skin_is_within_reach() -> None:
     plain = cube / np.where(shading > 1.0, shading, fill) * np.float32(81.0) - np.float32(16.0)
     flat = flat_field_lightness(lightness, mask, mm_per_px, sigma_mm=sigma_mm)
     assert np.allclose(flat, plain, rtol=1e-6, atol=1e-4)
+
+
+def test_box_is_found_once_per_mask_and_never_reused_for_another() -> None:
+    """``metrics.box`` is remembered per mask object: the same mask gives the same box without a
+    new scan, and a new mask (even one made at a dead mask's address) gets its own box."""
+    from microneedling.analysis.metrics import box
+
+    rng = np.random.default_rng(14)
+    for _ in range(50):  # dropped masks free their address for the next one
+        mask = np.zeros((120, 90), dtype=bool)
+        r, c = rng.integers(0, 100), rng.integers(0, 70)
+        mask[r : r + 7, c : c + 11] = True
+        x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+        assert (
+            box(mask)
+            == (slice(y, y + h), slice(x, x + w))
+            == (
+                slice(r, r + 7),
+                slice(c, c + 11),
+            )
+        )
+        assert box(mask) == box(mask)
+        del mask
+
+
+def test_per_mask_entries_go_with_their_mask() -> None:
+    from microneedling.analysis.metrics import per_mask
+
+    cache: dict[object, object] = {}
+    calls: list[int] = []
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    mask = np.ones((4, 4), dtype=bool)
+    for _ in range(3):
+        assert per_mask(cache, "n", mask, compute) == 1
+    assert len(calls) == 1 and len(cache) == 1
+    del mask
+    assert cache == {}  # the entry left with the mask

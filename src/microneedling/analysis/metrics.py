@@ -11,8 +11,9 @@ Register a new metric with ``@register("name")``; its row's keys must not clash 
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, TypeVar
 
 import cv2
 import numpy as np
@@ -32,6 +33,7 @@ from microneedling.core.zones import FacialZone
 
 Row = dict[str, Any]
 Mask = NDArray[np.bool_]
+T = TypeVar("T")
 MetricFn = Callable[[PreparedPhoto, Mask], Row]
 METRICS: dict[str, MetricFn] = {}
 
@@ -78,17 +80,40 @@ def bare_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
     return p.cached("bare_skin", lambda: p.skin & ~hair(p))
 
 
+def per_mask(cache: dict[Any, Any], name: str, mask: Mask, compute: Callable[[], T]) -> T:
+    """``compute()`` once per mask object: the value is kept in ``cache`` while ``mask`` lives.
+
+    Several metrics of a zone read the same mask (its box, its skin part); each would otherwise
+    scan the whole image for it. The entry is keyed by the mask's identity and holds a weak
+    reference to it, so a later mask at the same address is never given a dead mask's value.
+    Masks are not changed once measured (no metric writes into the mask it is given).
+    """
+    key = (name, id(mask))
+    entry = cache.get(key)
+    if entry is not None and entry[0]() is mask:
+        value: T = entry[1]
+        return value
+    value = compute()
+    cache[key] = (weakref.ref(mask, lambda _: cache.pop(key, None)), value)
+    return value
+
+
 def skin_part(p: PreparedPhoto, mask: Mask) -> Mask:
     """The part of a zone (or region) that is skin, not hair; the whole of it if none is.
 
-    Computed over the mask's bounding box only (a zone is a tenth of the face or less)."""
-    rows, cols = box(mask)
-    inside = mask[rows, cols] & ~hair(p)[rows, cols]
-    if not inside.any():
-        return mask
-    part = np.zeros_like(mask)
-    part[rows, cols] = inside
-    return part
+    Computed over the mask's bounding box only (a zone is a tenth of the face or less), once per
+    mask (``per_mask``): redness, tone and texture all read it."""
+
+    def compute() -> Mask:
+        rows, cols = box(mask)
+        inside = mask[rows, cols] & ~hair(p)[rows, cols]
+        if not inside.any():
+            return mask
+        part = np.zeros_like(mask)
+        part[rows, cols] = inside
+        return part
+
+    return per_mask(p._cache, "skin_part", mask, compute)
 
 
 def kernel_box(mask: Mask, sigma_px: float) -> tuple[slice, slice]:
@@ -340,10 +365,18 @@ def derive_all(p: PreparedPhoto) -> None:
             derive(p)
 
 
+_BOXES: dict[Any, Any] = {}
+
+
 def box(mask: Mask) -> tuple[slice, slice]:
-    """The rows and columns spanned by ``mask`` (zone metrics read only that part of a map)."""
-    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
-    return slice(y, y + h), slice(x, x + w)
+    """The rows and columns spanned by ``mask`` (zone metrics read only that part of a map),
+    found once per mask (``per_mask``: a zone's box is read by several metrics)."""
+
+    def compute() -> tuple[slice, slice]:
+        x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+        return slice(y, y + h), slice(x, x + w)
+
+    return per_mask(_BOXES, "box", mask, compute)
 
 
 # ---- the metrics --------------------------------------------------------------------------

@@ -164,7 +164,7 @@ def measure_zones(prepared: PreparedPhoto) -> PhotoAnalysis:
     results: list[ZoneMetrics] = []
     for index, zone in enumerate(ANALYSED_ZONES):
         mask = p.labels == index
-        pixels = int(mask.sum())
+        pixels = np.count_nonzero(mask)
         if pixels < MIN_ZONE_PX:
             continue
         row = metrics.measure(p, mask)
