@@ -289,3 +289,20 @@ def test_per_mask_entries_go_with_their_mask() -> None:
     assert len(calls) == 1 and len(cache) == 1
     del mask
     assert cache == {}  # the entry left with the mask
+
+
+def test_lab_from_linear_writes_over_its_own_buffer_only() -> None:
+    """CIELAB is written into the XYZ buffer: the values of the three-array version, and the
+    caller's linear image untouched."""
+    from microneedling.analysis import colour
+
+    rng = np.random.default_rng(17)
+    linear = rng.random((37, 29, 3), dtype=np.float32)
+    kept = linear.copy()
+    xyz = cv2.transform(linear, colour._M_OVER_WHITE)
+    f = np.maximum(xyz, colour._EPSILON32)
+    cv2.pow(f, 1.0 / 3.0, dst=f)
+    cv2.scaleAdd(np.minimum(xyz, colour._EPSILON32), colour._KAPPA / 116.0, f, dst=f)
+    plain = cv2.transform(f.reshape(-1, 1, 3), colour._F_PRIME_TO_LAB).reshape(f.shape)
+    assert np.array_equal(colour.lab_from_linear(linear), plain)
+    assert np.array_equal(linear, kept)

@@ -98,8 +98,8 @@ def lab_from_linear(linear: Float) -> Float:
     cv2.pow(f, 1.0 / 3.0, dst=f)  # in place: fewer fresh pages per megapixel
     cv2.scaleAdd(np.minimum(xyz, _EPSILON32, out=xyz), _KAPPA / 116.0, f, dst=f)
     # L* = 116 f(Y) - 16, a* = 500 (f(X) - f(Y)), b* = 200 (f(Y) - f(Z)): one affine map
-    lab = cv2.transform(f.reshape(-1, 1, 3), _F_PRIME_TO_LAB).reshape(f.shape)
-    return np.asarray(lab, dtype=np.float32)
+    lab = cv2.transform(f.reshape(-1, 1, 3), _F_PRIME_TO_LAB, dst=xyz.reshape(-1, 1, 3))
+    return np.asarray(lab, dtype=np.float32).reshape(f.shape)  # in xyz's pages, no fresh ones
 
 
 @dataclass(frozen=True)
@@ -131,10 +131,11 @@ def balance_codes(rgb8: NDArray[np.uint8], balance: WhiteBalance) -> BalancedIma
     rgb01 = cv2.LUT(image, balanced.reshape(256, 1, 3))
     linear_image = cv2.LUT(image, linear.reshape(256, 1, 3))
     shown = (balanced * 255).astype(np.uint8).reshape(256, 1, 3)
+    lab = lab_from_linear(linear_image)
     return BalancedImage(
         rgb01=np.asarray(rgb01, np.float32),
-        lab=lab_from_linear(linear_image),
-        reflectance=np.maximum(linear_image, np.float32(1e-4)),
+        lab=lab,
+        reflectance=np.maximum(linear_image, np.float32(1e-4), out=linear_image),
         rgb8=np.asarray(cv2.LUT(image, shown), np.uint8),
     )
 
