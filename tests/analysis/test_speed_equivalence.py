@@ -306,3 +306,46 @@ def test_lab_from_linear_writes_over_its_own_buffer_only() -> None:
     plain = cv2.transform(f.reshape(-1, 1, 3), colour._F_PRIME_TO_LAB).reshape(f.shape)
     assert np.array_equal(colour.lab_from_linear(linear), plain)
     assert np.array_equal(linear, kept)
+
+
+def test_angle_order_equals_the_nested_where() -> None:
+    """The in-place diamond angle gives the plain expression's values, at x = 0, -0 and y = 0."""
+    from microneedling.analysis.tone import _angle_order
+
+    rng = np.random.default_rng(18)
+    y = rng.normal(0, 20, 5000).astype(np.float32)
+    x = rng.normal(10, 15, 5000).astype(np.float32)
+    x[:4], y[4:8] = np.float32([0.0, -0.0, 0.0, -0.0]), 0.0
+    y[8] = x[8] = 0.0
+    keep_x, keep_y = x.copy(), y.copy()
+    r = y / np.maximum(np.abs(x) + np.abs(y), np.float32(1e-30))
+    plain = np.where(x >= 0, r, np.copysign(np.float32(2.0), y) - r).astype(np.float32)
+    assert np.array_equal(_angle_order(y, x), plain)
+    assert np.array_equal(x, keep_x) and np.array_equal(y, keep_y)
+
+
+def test_zone_means_shared_by_tone_and_redness_equal_their_own() -> None:
+    """Tone and redness given a zone's means (taken once, ``metrics.zone_means``) give what they
+    give taking them themselves, on every zone of the sample face; the lab and reflectance they
+    read are left untouched."""
+    from microneedling.analysis import erythema, tone
+    from microneedling.analysis.metrics import box, zone_means
+    from microneedling.analysis.prepare import prepare
+    from microneedling.analysis.synthetic import base_face
+
+    rgb, landmarks, _ = base_face()
+    p = prepare(rgb, landmarks=landmarks)
+    lab, reflectance = p.lab.copy(), p.reflectance.copy()
+    for index in range(int(p.labels.max()) + 1):
+        mask = skin_part(p, p.labels == index)
+        means = zone_means(p, mask)
+        b = box(mask)  # as the metrics read a zone: over its box
+        zone_lab, zone_reflectance, inside = p.lab[b], p.reflectance[b], mask[b]
+        exposure = 1.3
+        assert tone.tone(zone_lab, zone_reflectance, inside, exposure, means=means) == (
+            tone.tone(zone_lab, zone_reflectance, inside, exposure)
+        )
+        assert erythema.redness(zone_lab, zone_reflectance, inside, 12.0, means=means) == (
+            erythema.redness(zone_lab, zone_reflectance, inside, 12.0)
+        )
+    assert np.array_equal(p.lab, lab) and np.array_equal(p.reflectance, reflectance)

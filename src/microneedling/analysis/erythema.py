@@ -38,27 +38,35 @@ def redness(
     reflectance: NDArray[np.float32],
     mask: NDArray[np.bool_],
     red_threshold_a: float,
+    *,
+    means: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Redness:
     """Mean a* (CIELAB), the erythema index of the zone's mean reflectance (as a reflectance
     meter over the zone measures it), and the fraction of pixels with a* above the threshold.
 
     ``reflectance`` is the linear (rows, cols, 3) image; a (rows, cols) erythema-index map is also
-    taken, for callers that computed one, and then averaged.
+    taken, for callers that computed one, and then averaged. ``means``, when given, are the
+    per-channel means of ``lab`` and ``reflectance`` over ``mask`` (``masked_means``), already
+    taken for another metric of the same zone.
     """
-    m8 = np.ascontiguousarray(mask).view(np.uint8)
     count = int(np.count_nonzero(mask))
     if count == 0:
         return Redness(float("nan"), float("nan"), float("nan"))
-    a_mean = float(_masked_means(lab, m8)[1])
+    lab_means, reflectance_means = means or (
+        masked_means(lab, mask),
+        masked_means(reflectance, mask),
+    )
+    a_mean = float(lab_means[1])
     if reflectance.ndim == 3:
-        ei = float(erythema_index(_masked_means(reflectance, m8)[:3]))
+        ei = float(erythema_index(reflectance_means[:3]))
     else:
-        ei = float(_masked_means(reflectance, m8)[0])
+        ei = float(reflectance_means[0])
     red = np.count_nonzero((lab[..., 1] > red_threshold_a) & mask)
     return Redness(a_mean, ei, red / count)
 
 
-def _masked_means(image: NDArray[np.float32], mask8: NDArray[np.uint8]) -> NDArray[np.float64]:
-    """Per-channel means of ``image`` over a 0/1 mask, summed in float64 in one pass (OpenCV),
-    without gathering the masked pixels into a copy first."""
+def masked_means(image: NDArray[np.float32], mask: NDArray[np.bool_]) -> NDArray[np.float64]:
+    """Per-channel means of ``image`` over ``mask`` (four values, unused channels 0), summed in
+    float64 in one pass (OpenCV), without gathering the masked pixels into a copy first."""
+    mask8 = np.ascontiguousarray(mask).view(np.uint8)
     return np.asarray(cv2.mean(image, mask8), dtype=np.float64)

@@ -379,6 +379,20 @@ def box(mask: Mask) -> tuple[slice, slice]:
     return per_mask(_BOXES, "box", mask, compute)
 
 
+def zone_means(p: PreparedPhoto, mask: Mask) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """The per-channel means of CIELAB and of reflectance over ``mask`` (over its box), taken
+    once per mask: redness and tone both read them (``erythema.masked_means``)."""
+
+    def compute() -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+        b = box(mask)
+        inside = mask[b]
+        return erythema.masked_means(p.lab[b], inside), erythema.masked_means(
+            p.reflectance[b], inside
+        )
+
+    return per_mask(p._cache, "zone_means", mask, compute)
+
+
 # ---- the metrics --------------------------------------------------------------------------
 
 
@@ -387,7 +401,9 @@ def redness_row(p: PreparedPhoto, mask: Mask) -> Row:
     """Mean a*, erythema index (Dawson 1980) and red area fraction, over the zone's skin."""
     mask = skin_part(p, mask)
     b = box(mask)
-    red = erythema.redness(p.lab[b], p.reflectance[b], mask[b], red_threshold(p))
+    red = erythema.redness(
+        p.lab[b], p.reflectance[b], mask[b], red_threshold(p), means=zone_means(p, mask)
+    )
     return {
         "a_star": red.a_star,
         "erythema_index": red.erythema_index,
@@ -402,7 +418,9 @@ def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
     reference (``WhiteBalance.exposure``), so a brighter take gives the same tone."""
     mask = skin_part(p, mask)
     b = box(mask)
-    pigment = tone.tone(p.lab[b], p.reflectance[b], mask[b], p.white_balance.exposure)
+    pigment = tone.tone(
+        p.lab[b], p.reflectance[b], mask[b], p.white_balance.exposure, means=zone_means(p, mask)
+    )
     return {
         "ita_deg": pigment.ita_deg,
         "ita_spread_deg": pigment.ita_spread_deg,

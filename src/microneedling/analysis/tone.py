@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from microneedling.analysis.erythema import masked_means
 from microneedling.analysis.stats import lerp, linear_quantiles, order_statistics
 
 MIN_ABS_B = 1.0  # ITA° is left undefined where |b*| < 1: the angle is all noise there
@@ -55,6 +55,8 @@ def tone(
     reflectance: NDArray[np.float32],
     mask: NDArray[np.bool_],
     exposure: float = 1.0,
+    *,
+    means: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
 ) -> Tone:
     """ITA° from the zone's mean L* and mean b*; MI from its mean red reflectance.
 
@@ -62,19 +64,26 @@ def tone(
     the photo's ``exposure`` (a factor on linear light, ``colour.WhiteBalance.exposure``): the
     reflectance is multiplied by it, and since CIELAB's f(t) is a cube root, L* + 16 and b* by
     its cube root (exact above L* 8). The spreads are interquartile ranges of the per-pixel
-    values, robust to the odd freckle or highlight.
+    values, robust to the odd freckle or highlight. ``means``, when given, are the per-channel
+    means of ``lab`` and ``reflectance`` over ``mask`` (``erythema.masked_means``), already taken
+    for another metric of the same zone.
     """
     if not mask.any():
         return Tone(None, float("nan"), float("nan"), float("nan"))
     scale = np.float32(exposure ** (1.0 / 3.0))
-    m8 = np.ascontiguousarray(mask).view(np.uint8)
-    lightness, _, b, _ = cv2.mean(lab, m8)  # one pass, summed in float64
-    red_mean = cv2.mean(reflectance, m8)[0] * exposure
-    q_ita = ita_quantiles(
-        (lab[..., 0][mask] + np.float32(16.0)) * scale - np.float32(16.0),
-        lab[..., 2][mask] * scale,
-        (0.25, 0.75),
+    lab_means, reflectance_means = means or (
+        masked_means(lab, mask),
+        masked_means(reflectance, mask),
     )
+    lightness, b = float(lab_means[0]), float(lab_means[2])  # one pass, summed in float64
+    red_mean = float(reflectance_means[0]) * exposure
+    exposed = lab[..., 0][mask]  # a fresh copy: (L* + 16) x scale - 16 in place
+    exposed += np.float32(16.0)
+    exposed *= scale
+    exposed -= np.float32(16.0)
+    b_exposed = lab[..., 2][mask]
+    b_exposed *= scale
+    q_ita = ita_quantiles(exposed, b_exposed, (0.25, 0.75))
     # MI = 100 log10(1 / R) falls as R rises: its quartiles are those of R, the other way round
     q_red = linear_quantiles(reflectance[..., 0][mask], (0.25, 0.75))
     return Tone(
@@ -88,8 +97,13 @@ def tone(
 def _angle_order(y: NDArray[np.float32], x: NDArray[np.float32]) -> NDArray[np.float32]:
     """A number that sorts as atan2(y, x) does over (-180°, 180°], without the arctangent: the
     "diamond angle" y / (|x| + |y|), folded outwards for x < 0 (-2..2, monotonic in the angle)."""
-    r = y / np.maximum(np.abs(x) + np.abs(y), np.float32(1e-30))
-    return np.where(x >= 0, r, np.copysign(np.float32(2.0), y) - r).astype(np.float32)
+    spread = np.abs(x)
+    spread += np.abs(y)
+    r = y / np.maximum(spread, np.float32(1e-30), out=spread)
+    folded = np.copysign(np.float32(2.0), y)
+    folded -= r
+    np.copyto(r, folded, where=~(x >= 0))
+    return np.asarray(r, np.float32)
 
 
 def ita_quantiles(
