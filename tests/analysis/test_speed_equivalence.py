@@ -349,3 +349,19 @@ def test_zone_means_shared_by_tone_and_redness_equal_their_own() -> None:
             erythema.redness(zone_lab, zone_reflectance, inside, 12.0)
         )
     assert np.array_equal(p.lab, lab) and np.array_equal(p.reflectance, reflectance)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_flat_field_in_place_equals_the_expression(dtype: type) -> None:
+    """The flat field computed in one buffer is the one-line expression's, bit for bit (float32
+    or float64 L* given), and the caller's L* is left as it was."""
+    lightness, _, mask = _images(19)
+    lightness = lightness.astype(dtype)
+    kept = lightness.copy()
+    cube = lightness.astype(np.float32) + np.float32(16.0)
+    shading = masked_blur(cube, mask, 8.0 / 0.15)
+    plain = (cube / shading * (65.0 + 16.0) - 16.0).astype(np.float32)
+    flat = flat_field_lightness(lightness, mask, 0.15, sigma_mm=8.0)
+    assert flat.dtype == np.float32
+    assert np.array_equal(flat, plain)
+    assert np.array_equal(lightness, kept)

@@ -91,14 +91,17 @@ def flat_field_lightness(
     ``shading``, when given, is that mean, ``masked_blur(L* + 16, skin, sigma_mm / mm_per_px)``,
     already computed (``masked_blurs`` gives it with other maps at the cost of about one).
     """
-    cube = lightness.astype(np.float32) + np.float32(16.0)
+    cube = np.add(lightness, np.float32(16.0), dtype=np.float32)
     if shading is None:
         shading = masked_blur(cube, skin, sigma_mm / mm_per_px)
     lit = shading > 1.0
     if not lit.all():  # no skin within reach (or none at all): the skin's median lightness
         fill = median(cube[skin]) if skin.any() else float(cube.mean())
         shading = np.where(lit, shading, np.float32(fill)).astype(np.float32)
-    return (cube / shading * (reference_l + 16.0) - 16.0).astype(np.float32)
+    flat = np.divide(cube, shading, out=cube)  # in place: no fresh pages for the temporaries
+    flat *= np.float32(reference_l + 16.0)
+    flat -= np.float32(16.0)
+    return flat
 
 
 def robust_sigma(values: NDArray[np.floating[Any]]) -> float:
