@@ -365,3 +365,13 @@ def test_flat_field_in_place_equals_the_expression(dtype: type) -> None:
     assert flat.dtype == np.float32
     assert np.array_equal(flat, plain)
     assert np.array_equal(lightness, kept)
+
+
+def test_local_contrast_equals_float_filters_where_codes_clip() -> None:
+    """|detail| beyond 16 L* (codes past 255, clipped) and the code table read by ``cv2.LUT``:
+    the plain float filters' values still."""
+    first, _, mask = _images(20)
+    detail = (first - first.mean()).astype(np.float32) * 2  # up to ~40 L*: codes clip at 255
+    fast = local_contrast(detail, mask, 0.15, window_mm=1.5)
+    assert fast.dtype == np.float32 and fast.shape == detail.shape
+    assert np.array_equal(fast, _plain_local_contrast(detail, mask, 0.15, 1.5))

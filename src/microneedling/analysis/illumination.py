@@ -134,10 +134,12 @@ def local_contrast(
     magnitude = np.abs(detail)
     typical = median(magnitude[skin]) if skin.any() else 0.0
     np.copyto(magnitude, np.float32(typical), where=~skin)
-    codes = np.clip(magnitude * CODES_PER_L + 0.5, 0, 255).astype(np.uint8)
+    magnitude *= np.float32(CODES_PER_L)  # to codes in place: |detail| x 16 + 0.5, truncated
+    magnitude += np.float32(0.5)
+    codes = np.clip(magnitude, 0, 255, out=magnitude).astype(np.uint8)
     size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
     reach = size
     kernel = np.ones((reach, reach), np.uint8)  # a square: separable, fast at any size
     largest = cv2.dilate(cv2.medianBlur(codes, size), kernel, borderType=cv2.BORDER_REPLICATE)
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
-    return table[largest]
+    return np.asarray(cv2.LUT(largest, table), np.float32)
