@@ -375,3 +375,15 @@ def test_local_contrast_equals_float_filters_where_codes_clip() -> None:
     fast = local_contrast(detail, mask, 0.15, window_mm=1.5)
     assert fast.dtype == np.float32 and fast.shape == detail.shape
     assert np.array_equal(fast, _plain_local_contrast(detail, mask, 0.15, 1.5))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_bandpass_in_place_equals_the_difference(dtype: type) -> None:
+    from microneedling.analysis.texture import bandpass
+
+    lightness = _images(21)[0].astype(dtype)
+    fast = bandpass(lightness, 0.15, fine_mm=0.15, shading_mm=0.6)
+    low = cv2.GaussianBlur(lightness, (0, 0), 0.6 / 0.15)
+    high = cv2.GaussianBlur(lightness, (0, 0), 1.0)
+    assert fast.dtype == np.float32
+    assert np.array_equal(fast, (high - low).astype(np.float32))

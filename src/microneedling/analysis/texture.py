@@ -43,7 +43,7 @@ def bandpass(
     )
     low = cv2.GaussianBlur(lightness, (0, 0), coarse)
     high = cv2.GaussianBlur(lightness, (0, 0), fine)
-    return (high - low).astype(np.float32)
+    return np.asarray(np.subtract(high, low, out=high), np.float32)  # in place: no copy
 
 
 def band_sigmas_px(
