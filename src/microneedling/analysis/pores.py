@@ -69,7 +69,7 @@ class Spots:
             return 0, 0.0, 0.0
         inside = self.inside(mask)
         count = int(inside.sum())
-        area_cm2 = mask.sum() * mm_per_px**2 / 100.0
+        area_cm2 = np.count_nonzero(mask) * mm_per_px**2 / 100.0
         mean_area = (
             float(np.mean(np.pi * (self.radii_px[inside] * mm_per_px) ** 2)) if count else 0.0
         )

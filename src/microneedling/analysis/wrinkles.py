@@ -402,7 +402,7 @@ def zone_lines(
     Lines were kept or left out over the whole face; a line crossing the zone's edge counts with
     the part of its skeleton inside the zone.
     """
-    area_cm2 = mask.sum() * mm_per_px**2 / 100.0
+    area_cm2 = np.count_nonzero(mask) * mm_per_px**2 / 100.0
     x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
     if w == 0 or h == 0:
         return Lines(0.0, 0.0, 0.0, None)
