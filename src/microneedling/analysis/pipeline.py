@@ -42,7 +42,11 @@ __all__ = [
 
 # analysis-2: illumination-normalised detectors, pores by size/shape/contrast, wrinkles by length
 # and elongation, scars without pigment, pigment spots, robust roughness.
-ANALYSIS_VERSION = "analysis-2"
+# analysis-3: pores at sub-pixel position and scale (their depth at any pixel phase), spots only
+# where they lie on the skin; lines by normalised Gaussian derivatives at any angle; the fringe
+# judged against mid-face skin; skin tone read under the eye whites' (or grey card's) exposure;
+# the roughness band never finer than 0.7 px.
+ANALYSIS_VERSION = "analysis-3"
 MIN_ZONE_PX = 50
 
 
