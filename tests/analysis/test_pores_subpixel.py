@@ -30,16 +30,24 @@ def dip(
     return np.asarray(65.0 - depth * np.exp(-d2 / (2 * sigma**2)), dtype=np.float32)
 
 
-def find(image: NDArray[np.float32], mask: NDArray[np.bool_] | None = None) -> pores.Spots:
+def find(
+    image: NDArray[np.float32],
+    mask: NDArray[np.bool_] | None = None,
+    *,
+    mm_per_px: float = MM_PER_PX,
+) -> pores.Spots:
+    """The pores of ``image`` with the analysis's floors and largest sigma
+    (``pores.PORE_MAX_SIGMA_PX``), on a flat texture map of 0.3 L*."""
     return pores.dark_blobs(
         image,
         np.ones(image.shape, bool) if mask is None else mask,
-        MM_PER_PX,
+        mm_per_px,
         radius_mm=RADIUS_MM,
         min_contrast=FLOOR_L,
         min_snr=5.0,
         min_roundness=0.5,
         noise=np.full(image.shape, 0.3, np.float32),
+        max_sigma_px=pores.PORE_MAX_SIGMA_PX,
     )
 
 
@@ -198,18 +206,7 @@ def test_pores_are_the_same_at_every_photo_resolution(mm_per_px: float) -> None:
     of one face find the same pores, in the same places (mm)."""
     found = []
     for scale in (mm_per_px, 0.37):
-        image = _dips_at(scale)
-        spots = pores.dark_blobs(
-            image,
-            np.ones(image.shape, bool),
-            scale,
-            radius_mm=RADIUS_MM,
-            min_contrast=FLOOR_L,
-            min_snr=5.0,
-            min_roundness=0.5,
-            noise=np.full(image.shape, 0.3, np.float32),
-            max_sigma_px=pores.PORE_MAX_SIGMA_PX,
-        )
+        spots = find(_dips_at(scale), mm_per_px=scale)
         found.append((spots.centres_px + 0.5) * scale)
     fine, coarse = found
     assert len(fine) == len(coarse) == 12
