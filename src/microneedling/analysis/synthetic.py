@@ -2,7 +2,11 @@
 
 The base is a real face that ships inside scikit-image: ``skimage.data.astronaut()``, the NASA
 portrait of Eileen Collins (public domain, a work of the US government), enlarged 4x. Features
-are planted in CIELAB inside zones found by the same landmark model the analysis uses:
+are planted in CIELAB inside the zones of a frozen planting map (``planting_zones``): the zones
+and the fringe that the landmark model and zone code drew on this face once, stored as package
+data (``data/base_face_planting.yaml`` and its two PNGs), so that a change to the landmarks or
+the zones moves what the analysis measures, never what was planted (``draw_planting_map``
+draws it again with the live code, for the test that shows how far the two have drifted):
 
 - a redness patch: a* raised by a known amount over a disk of known radius;
 - pores: dark Gaussian spots of known count, radius and depth;
@@ -10,26 +14,31 @@ are planted in CIELAB inside zones found by the same landmark model the analysis
 - texture: band-limited noise of known amplitude (L*).
 
 Features go on the zone's skin only: over the forehead, the fringe's edge is left out
-(``skin_mask.forehead_hair``), as a line drawn across hair is not a wrinkle.
+(the frozen ``skin_mask.forehead_hair`` of the base face), as a line drawn across hair is not a
+wrinkle.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cache
+from importlib import resources
+from io import BytesIO
 from pathlib import Path
 from typing import Any
 
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from PIL import Image
 from skimage import data
 from skimage.color import lab2rgb, rgb2lab
 
 from microneedling.analysis.images import write_png
 from microneedling.analysis.landmarks import Landmarks, detect_landmarks
 from microneedling.analysis.skin_mask import forehead_hair
-from microneedling.analysis.zones import ZoneMap, zone_map
+from microneedling.analysis.zones import ANALYSED_ZONES, NONE, ZoneMap, zone_map
+from microneedling.core.data import parse_document
 from microneedling.core.errors import ValidationError
 from microneedling.core.files import atomic_output, check_output
 from microneedling.core.zones import FacialZone
@@ -37,6 +46,7 @@ from microneedling.core.zones import FacialZone
 BASE_SCALE = 4
 HAIR_MARGIN_MM = 1.0  # features are planted this far from the fringe (strands reach below it)
 LICENCE = "skimage.data.astronaut(): NASA photograph of Eileen Collins, public domain"
+PLANTING_MAP = "base_face_planting.yaml"  # in microneedling/analysis/data, with its two PNGs
 
 
 @dataclass(frozen=True)
@@ -70,26 +80,74 @@ class SyntheticPhoto:
 
 
 @cache
-def base_face() -> tuple[NDArray[np.uint8], Landmarks, ZoneMap]:
-    """The enlarged astronaut portrait, its landmarks and its zones (computed once)."""
+def base_rgb() -> NDArray[np.uint8]:
+    """The enlarged astronaut portrait (computed once)."""
     small = data.astronaut()
     size = (small.shape[1] * BASE_SCALE, small.shape[0] * BASE_SCALE)
-    rgb = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+    rgb: NDArray[np.uint8] = cv2.resize(small, size, interpolation=cv2.INTER_CUBIC)
+    return rgb
+
+
+@cache
+def base_face() -> tuple[NDArray[np.uint8], Landmarks, ZoneMap]:
+    """The enlarged astronaut portrait, its landmarks and its zones as the live code finds them
+    (computed once): what the analysis sees on the bare face, not where features are planted
+    (``planting_zones``)."""
+    rgb = base_rgb()
     landmarks = detect_landmarks(rgb)
     zones = zone_map(landmarks, rgb.shape, lab=rgb2lab(rgb))
     return rgb, landmarks, zones
 
 
-@cache
-def base_hair() -> NDArray[np.bool_]:
-    """The fringe over the base face's forehead (``skin_mask.forehead_hair``), in zone-map pixels:
-    features are planted on skin, never on hair."""
+def draw_planting_map() -> tuple[ZoneMap, NDArray[np.bool_]]:
+    """The base face's zones and the fringe over its forehead (``skin_mask.forehead_hair``, in
+    zone-map pixels) as the live landmark and zone code draw them: what was frozen into the
+    planting map, drawn again to see how far the code has moved since."""
     rgb, _, zones = base_face()
     x0, y0 = zones.origin
     h, w = zones.labels.shape
     lab = rgb2lab(rgb[y0 : y0 + h, x0 : x0 + w]).astype(np.float32)
     skin = zones.labels >= 0
-    return forehead_hair(lab, skin, zones.mask(FacialZone.FOREHEAD), zones.mm_per_px)
+    hair = forehead_hair(lab, skin, zones.mask(FacialZone.FOREHEAD), zones.mm_per_px)
+    return zones, hair
+
+
+def _planting_file(name: str) -> bytes:
+    return (resources.files("microneedling.analysis") / "data" / name).read_bytes()
+
+
+def _planting_png(name: str) -> NDArray[np.uint8]:
+    with Image.open(BytesIO(_planting_file(name))) as image:
+        return np.asarray(image.convert("L"), dtype=np.uint8)
+
+
+@cache
+def _planting_map() -> tuple[ZoneMap, NDArray[np.bool_]]:
+    """The frozen planting map: its zones (labels by zone name, so a reordering of
+    ANALYSED_ZONES cannot swap them) and its fringe."""
+    meta = parse_document(_planting_file(PLANTING_MAP).decode("utf-8"), PLANTING_MAP)
+    stored = _planting_png(meta["labels"])  # 0: no zone; k: the k-th of meta["zones"]
+    lookup = np.full(256, NONE, dtype=np.int8)
+    for k, name in enumerate(meta["zones"], start=1):
+        lookup[k] = ANALYSED_ZONES.index(FacialZone(name))
+    labels = lookup[stored]
+    hair = _planting_png(meta["hair"]) > 0
+    if list(labels.shape) != meta["shape_px"] or hair.shape != labels.shape:
+        raise ValidationError(PLANTING_MAP, "the planting map's images do not match its shape")
+    x0, y0 = meta["origin_px"]
+    zones = ZoneMap(labels, (int(x0), int(y0)), float(meta["mm_per_px"]), meta["scale_source"])
+    return zones, hair
+
+
+def planting_zones() -> ZoneMap:
+    """The base face's zones that features are planted in, frozen (see the module)."""
+    return _planting_map()[0]
+
+
+def base_hair() -> NDArray[np.bool_]:
+    """The fringe over the base face's forehead, in planting-map pixels, frozen: features are
+    planted on skin, never on hair."""
+    return _planting_map()[1]
 
 
 def plantable(
@@ -198,8 +256,10 @@ def _place_lines(
 
 
 def make_photo(plan: Plan) -> SyntheticPhoto:
-    """Plant the features of ``plan`` on the base face; the truth records what was planted."""
-    rgb, _, zones = base_face()
+    """Plant the features of ``plan`` on the base face, in the zones of the frozen planting map;
+    the truth records what was planted."""
+    rgb = base_rgb()
+    zones = planting_zones()
     rng = np.random.default_rng(plan.seed)
     px = zones.mm_per_px
     ox, oy = zones.origin

@@ -112,9 +112,9 @@ def _lighting_ramp() -> tuple[float, float]:
         return _RAMP[0]
     from skimage.color import rgb2lab
 
-    from microneedling.analysis.synthetic import base_face
+    from microneedling.analysis.synthetic import base_rgb, planting_zones
 
-    rgb, _, zones = base_face()
+    rgb, zones = base_rgb(), planting_zones()  # the frozen zones: the ramp is part of the photo
     ox, oy = zones.origin
     h, w = zones.labels.shape
     lightness = rgb2lab(rgb[oy : oy + h, ox : ox + w])[..., 0]
