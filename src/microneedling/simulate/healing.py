@@ -37,13 +37,16 @@ References
 .. [2] Segal RA, Diegelmann RF, Ward KR, Reynolds A. A differential equation model of collagen
    accumulation in a healing wound. Bull Math Biol. 2012;74:2165-2182.
 .. [3] Kenkel JM, et al. Aesthet Surg J. 2021 (ultrasound dermal density +101.86% three months
-   after four monthly sessions; facial needle depth not published, its registration
-   NCT03803059 gives up to 2.5 mm for the neck; total elastin unchanged).
+   after four monthly sessions; total elastin unchanged). The facial needle depth is not
+   published: the registration NCT03803059 and the cohort's neck paper (Alqam 2022) give "up
+   to 2.5 mm" for the neck, its face paper (J Cosmet Dermatol 2023) only "per manufacturer
+   instructions"; ``healing.yaml: literature_search`` lists what was checked.
 .. [4] El-Domyati M, et al. J Clin Aesthet Dermatol. 2015; Int J Dermatol. 2015 (collagen I,
    III, VII up, total elastin down after six sessions two weeks apart).
 .. [5] Verzijl N, et al. Effect of collagen turnover on the accumulation of advanced glycation
    end products. J Biol Chem. 2000;275:39027-39031 (human skin collagen half-life about 15
-   years, from aspartic acid racemization).
+   years, from aspartic acid racemization; not checked against the paper, which the stored
+   corpus lacks: ``verified: false`` in ``healing.yaml``).
 """
 
 from __future__ import annotations
@@ -82,6 +85,8 @@ class ParameterSpec(BaseModel):
     unit: str
     source: str
     fitted: bool = False
+    verified: bool = True
+    """False when the figure could not be checked against its source (kept, and said so)."""
     note: str = ""
 
     @model_validator(mode="after")
