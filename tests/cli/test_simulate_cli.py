@@ -227,3 +227,8 @@ def test_explain_lists_the_held_out_points_with_their_errors() -> None:
     assert text.exit_code == 0, text.output
     assert "Validation points (the fit never saw these)" in text.output
     assert f"{view['validation_passed']} of {view['validation_total']}" in text.output
+    unverified = [p for p in view["parameters"] if p.get("verified") is False]
+    assert unverified, "healing.yaml flags the parameters whose source could not be checked"
+    assert "Source not verified against its text" in text.output
+    for p in unverified:
+        assert p["name"] in text.output

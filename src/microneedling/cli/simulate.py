@@ -274,12 +274,18 @@ def render_explanation(view: dict[str, Any]) -> None:
                 _cell(p["value"]),
                 f"{_cell(p['low'])}–{_cell(p['high'])}",
                 p.get("unit") or "",
-                in_words(p.get("source") or ""),
+                in_words(p.get("source") or "") + ("" if p.get("verified", True) else " *"),
                 "yes" if p.get("fitted") else "no",
             ]
             for p in view["parameters"]
         ],
     )
+    unverified = [p["name"] for p in view["parameters"] if p.get("verified") is False]
+    if unverified:
+        message(
+            "* Source not verified against its text (kept; the interval draws from its range): "
+            + ", ".join(unverified)
+        )
     for role, title in (
         ("calibration", "Calibration points (the fit used these)"),
         ("validation", "Validation points (the fit never saw these)"),
