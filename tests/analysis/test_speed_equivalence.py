@@ -387,3 +387,96 @@ def test_bandpass_in_place_equals_the_difference(dtype: type) -> None:
     high = cv2.GaussianBlur(lightness, (0, 0), 1.0)
     assert fast.dtype == np.float32
     assert np.array_equal(fast, (high - low).astype(np.float32))
+
+
+def _random_pieces(seed: int, shape: tuple[int, int] = (211, 173)) -> Mask:
+    """Thresholded smooth noise: pieces of every size and shape, some touching the border."""
+    rng = np.random.default_rng(seed)
+    noise = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 2.0)
+    return np.asarray(noise > 0.25)
+
+
+@pytest.mark.parametrize("seed", [22, 23, 24])
+def test_label_pieces_equals_opencv_with_stats(seed: int) -> None:
+    """Labels and each piece's box and area as ``cv2.connectedComponentsWithStats`` gives them
+    (the background's row, never read, is left out)."""
+    from microneedling.analysis.wrinkles import label_pieces
+
+    mask = _random_pieces(seed)
+    count, pieces, stats = label_pieces(mask)
+    plain_count, plain_pieces, plain_stats, _ = cv2.connectedComponentsWithStats(
+        mask.astype(np.uint8), connectivity=8
+    )
+    assert count == plain_count > 10
+    assert np.array_equal(pieces, plain_pieces)
+    assert np.array_equal(stats[1:], plain_stats[1:])
+    empty = label_pieces(np.zeros((5, 7), dtype=bool))
+    assert empty[0] == 1 and empty[2].shape == (1, 5)
+
+
+def _plain_skeleton_lengths(labels: NDArray[np.int32], n: int) -> NDArray[np.float64]:
+    """Skeleton lengths as first written: step indicators over the whole image, by owner."""
+    s = labels > 0
+    steps = (
+        (s[:, 1:] & s[:, :-1], labels[:, 1:], 1.0),
+        (s[1:, :] & s[:-1, :], labels[1:, :], 1.0),
+        (s[1:, 1:] & s[:-1, :-1], labels[1:, 1:], np.sqrt(2)),
+        (s[1:, :-1] & s[:-1, 1:], labels[1:, :-1], np.sqrt(2)),
+        (s[1:, 1:] & s[:-1, 1:] & s[1:, :-1], labels[1:, 1:], -np.sqrt(2)),
+        (s[:-1, :-1] & s[:-1, 1:] & s[1:, :-1], labels[:-1, :-1], -np.sqrt(2)),
+    )
+    lengths = np.zeros(n + 1)
+    for pairs, owner, weight in steps:
+        lengths += weight * np.bincount(owner[pairs], minlength=n + 1)[: n + 1]
+    return np.maximum(lengths, 0.0)
+
+
+@pytest.mark.parametrize("seed", [25, 26])
+def test_skeleton_lengths_at_the_skeleton_equal_the_whole_image_counts(seed: int) -> None:
+    """Lengths counted at the skeleton's own pixels equal the whole-image step counts bit for
+    bit, for skeletons of random pieces touching the image's edge."""
+    from skimage.morphology import skeletonize
+
+    from microneedling.analysis.wrinkles import skeleton_lengths_at, skeleton_lengths_px
+
+    skeleton = skeletonize(_random_pieces(seed))
+    skeleton[0, 5:40] = True  # a straight run along the top edge
+    count, labels = cv2.connectedComponents(skeleton.view(np.uint8), connectivity=8)
+    plain = _plain_skeleton_lengths(labels, count - 1)
+    rows, cols = np.nonzero(skeleton)
+    assert count > 10
+    assert np.array_equal(skeleton_lengths_at(rows, cols, labels[rows, cols], count - 1), plain)
+    assert np.array_equal(skeleton_lengths_px(labels, count - 1), plain)
+
+
+def test_ridge_map_keeps_the_lines_of_the_plain_selection() -> None:
+    """On the sample face (its fringe and planted lines), the lines and skeleton kept equal the
+    plain selection: OpenCV's statistics, whole-image lengths, ``keep[pieces]``."""
+    from microneedling.analysis import metrics, wrinkles
+    from microneedling.analysis.prepare import prepare
+    from microneedling.analysis.synthetic import base_face
+
+    rgb, landmarks, _ = base_face()
+    p = prepare(rgb, landmarks=landmarks)
+    m = p.settings.metrics
+    ridges = metrics.ridge_map(p)
+    skin, noise = metrics.inner_skin(p), metrics.texture_noise(p)
+    candidates = ridges.response > np.maximum(
+        m.wrinkle_min_contrast_l.value, m.wrinkle_min_snr.value * noise
+    )
+    candidates &= skin
+    count, pieces, stats, _ = cv2.connectedComponentsWithStats(
+        candidates.astype(np.uint8), connectivity=8
+    )
+    min_length_px = m.wrinkle_min_length_mm.value / p.mm_per_px
+    could_pass = stats[:, cv2.CC_STAT_AREA] * (2 + 2 * np.sqrt(2)) >= min_length_px
+    skeleton = wrinkles.piece_skeletons(pieces, stats, could_pass)
+    length = _plain_skeleton_lengths(np.where(skeleton, pieces, 0).astype(np.int32), count - 1)
+    width = stats[:, cv2.CC_STAT_AREA] / np.maximum(length, 1.0)
+    keep = (length * p.mm_per_px >= m.wrinkle_min_length_mm.value) & (
+        length >= m.wrinkle_min_elongation.value * width
+    )
+    keep[0] = False
+    assert keep.sum() >= 3  # several lines kept, several pieces left out
+    assert np.array_equal(ridges.lines, keep[pieces])
+    assert np.array_equal(ridges.skeleton, skeleton & keep[pieces])
