@@ -138,16 +138,21 @@ def fill_hair(
     A constant fill over the fringe would be brighter than the shade the fringe casts on the
     skin below it, making that band of skin a valley the ridge filter takes for a line; the
     local mean continues the skin into the hair instead.
+
+    The local mean is taken over the fringe's box widened by the kernel's reach
+    (``kernel_box``), not over the whole image: the same where the Gaussian runs at full
+    resolution (sigma up to ``MAX_SIGMA_PX``); above it, on a reduced image, the reduction's
+    grid starts at the box, which moves the fill by at most 0.04 L* (mean 0.01) on the 12 MP
+    benchmark photos, at a seventh of the cost (tests/analysis/test_speed_equivalence.py).
     """
     if not skin.any():
         return image
     out = np.full(image.shape, median(image[skin]), dtype=np.float32)
     if hair.any():
-        near = masked_blur(image, skin, sigma_px)
-        cover = np.zeros(image.shape, dtype=np.float32)  # read on the fringe only
         around = kernel_box(hair, sigma_px)
-        cover[around] = cv2.GaussianBlur(skin[around].astype(np.float32), (0, 0), sigma_px)
-        np.copyto(out, near, where=hair & (cover > 0.05))
+        near = masked_blur(image[around], skin[around], sigma_px)
+        cover = cv2.GaussianBlur(skin[around].astype(np.float32), (0, 0), sigma_px)
+        np.copyto(out[around], near, where=hair[around] & (cover > 0.05))
     np.copyto(out, image, where=skin)
     return out
 
