@@ -62,23 +62,6 @@ _FAINT_PORES = (
     "raises the local texture SD to 0.6-1.8 L* in places (min_snr 5), so about 4 in 10 fall "
     "under a floor"
 )
-_DARK_FOREHEAD = (
-    "The fringe is taken out now (skin_mask.forehead_hair with the mid-face skin's colour: the "
-    "bare dark forehead reads 0 mm of lines, was 110 mm of strands), but the lines planted near "
-    "the forehead zone's edges are cut: on this tone the landmarks put the brows' top, and so "
-    "the zone's lower edge, 5.2 px (1.9 mm) higher than on the very light face, the skin "
-    "between brows and forehead has no zone, and lines are read 1 mm (skin_edge_mm) inside the "
-    "zones' skin. The move is the face detector's, not the mesh's "
-    "(tests/analysis/test_landmarks_tones.py): on the dark face BlazeFace puts its eye, nose and "
-    "mouth keypoints 0.27-0.40 IPD off the mesh's own points (score 0.82 against 0.91-0.93), so "
-    "the face crop is centred 23 px higher and turned 15.2° instead of 9.8°; given the very "
-    "light face's detection the dark face's brow top is within 0.5 px, and levels 2 and 4 then "
-    "read 23.82 of 24 mm (-1%) and 53.29 of 56 mm (-5%). No exposure normalisation of the "
-    "detector's input (linear gain 2-3x, gamma 0.45-0.6, CLAHE) puts its box back, and any "
-    "change to the detection moves the base face's landmarks and so the planted positions. "
-    "Level 1's line (4 L*) dips to the 3.0 L* floor halfway and keeps only its first half "
-    "(4.57 mm with the very light face's detection)"
-)
 
 
 def _miss(feature: str, tolerance: str, planted: str, measured: str, cause: str) -> str:
@@ -90,9 +73,6 @@ KNOWN_MISSES: dict[tuple[str, int, str], str] = {
     ("very light", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
     ("intermediate", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
     ("dark", 1, "pores"): _miss("pores", "±20%", "10", "5 (-50%)", _FAINT_PORES),
-    ("dark", 1, "wrinkles"): _miss("wrinkles", "±15%", "10.00", "5.18 (-48%)", _DARK_FOREHEAD),
-    ("dark", 2, "wrinkles"): _miss("wrinkles", "±15%", "24.00", "15.49 (-35%)", _DARK_FOREHEAD),
-    ("dark", 4, "wrinkles"): _miss("wrinkles", "±15%", "56.00", "38.61 (-31%)", _DARK_FOREHEAD),
 }
 # category -> why the re-toned face's ITA° as the analysis measures it is outside the category.
 KNOWN_TONE_MISSES: dict[str, str] = {}

@@ -48,6 +48,15 @@ RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)  # MediaPipe's iris 
 MIN_FACE_SCORE = 0.5  # MediaPipe's default min_detection_confidence
 MIN_FACE_WIDTH_FRACTION = 0.15
 MIN_INTERPUPILLARY_PX = 60.0
+# The crop from the mesh (_landmarks_rect): the detector's crop on a well-detected face, relative
+# to the box that encloses the mesh's points from that crop (measured on the 9 photos of
+# test_landmarks_reference.py: side 1.36-1.37x the box's long side, centre 0.036-0.049 of it
+# below the box's centre; 1.45 and 0.07 on two outliers). MediaPipe's tracking crop: 1.5x, no
+# shift. Source: estimate (measured here).
+LANDMARK_ROI_SCALE = 1.36
+LANDMARK_ROI_SHIFT = 0.042
+# Mesh passes on the crop from the previous mesh (tests/analysis/test_landmarks_refinement.py).
+MESH_REFINEMENTS = 1
 _LOCK = threading.Lock()  # LiteRT interpreters are not safe to share between threads
 
 
@@ -380,12 +389,14 @@ def _crop(rgb: NDArray[np.uint8], rect: _Rect, size: int) -> NDArray[np.uint8]:
 
 
 def _crop_from(pyramid: Pyramid, rect: _Rect, size: int) -> NDArray[np.uint8]:
-    """``_crop`` of the pyramid's image, read from its coarsest level that keeps the crop
-    sampled at 1.5x or more (as ``_crop``'s own area step leaves it): the same crop, averaged
-    over 2^k blocks once for the whole image instead of over the crop's box each time."""
+    """``_crop`` of the pyramid's image, read from its finest level on which the crop samples
+    every 2 pixels or closer, so that ``_crop`` samples it bilinearly (every pixel weighs in)
+    without its own area step: the image is averaged over 2^k blocks once for the detector, the
+    mesh passes and the eyes together, where an area resize of each crop's box by a non-integer
+    factor took 4-5 ms per crop (about 4 of a mesh pass's 9 ms on a 2048 px photo)."""
     shrink = rect.side / size
     k = 0
-    while 2 ** (k + 1) <= shrink / 1.5:
+    while shrink / 2**k > 2.0:
         k += 1
     source = pyramid.level(k)
     step = pyramid.reduction(k)
@@ -446,10 +457,49 @@ def _eye(
     return project(iris), project(outline)
 
 
-def face_landmarks(rgb: NDArray[np.uint8] | Pyramid, face: FaceBox) -> tuple[Landmarks, float]:
-    """The 478 points of one detected face and the mesh model's face-presence score."""
+def _landmarks_rect(mesh: NDArray[np.float64]) -> _Rect:
+    """The face crop taken from the mesh's own points instead of the detector's six keypoints.
+
+    MediaPipe's face-landmark graph tracks a face this way (FaceLandmarkLandmarksToRoi): the box
+    that just encloses the points, squared on its long side, turned so that the outer eye
+    corners (points 33 -> 263) are level. Its scale, 1.5x, makes a crop about 10% larger than the
+    detector's, and on that crop the plain mesh lands 0.2-0.5 mm further from mediapipe 0.10.21's
+    own landmarks (the reference, made from the detector's crop): brows, nose and outline then
+    miss their tolerances on 5 of 9 reference photos. So the box is scaled and shifted down the
+    face (along the crop's own vertical, as MediaPipe's RectTransformation shift_y) to where the
+    detector's crop sits on a well-detected face: ``LANDMARK_ROI_SCALE`` and
+    ``LANDMARK_ROI_SHIFT``, measured from the detector crops of the reference photos.
+    """
+    low, high = mesh[:468, :2].min(axis=0), mesh[:468, :2].max(axis=0)
+    extent = float((high - low).max())
+    turned = _rect_between(mesh[RIGHT_EYE_OUTER, :2], mesh[LEFT_EYE_OUTER, :2], low, extent)
+    down = np.array([-math.sin(turned.angle), math.cos(turned.angle)])
+    centre = (low + high) / 2 + LANDMARK_ROI_SHIFT * extent * down
+    return _Rect(float(centre[0]), float(centre[1]), LANDMARK_ROI_SCALE * extent, turned.angle)
+
+
+def face_landmarks(
+    rgb: NDArray[np.uint8] | Pyramid, face: FaceBox, refinements: int = MESH_REFINEMENTS
+) -> tuple[Landmarks, float]:
+    """The 478 points of one detected face and the mesh model's face-presence score.
+
+    The mesh runs first on the detector's crop, then ``refinements`` more times, each on the crop
+    its previous points give (``_landmarks_rect``), as MediaPipe's face-landmark graph does from one
+    video frame to the next: the points then depend much less on where the detector put its
+    keypoints (on the dark re-toned base face BlazeFace's crop sat 0.033 of the face's height
+    higher and turned 12.9 instead of 9.8 degrees, and the mesh on it put the brows 3.3 px
+    higher; after one refinement 1.0 px lower, tests/analysis/test_landmarks_tones.py). Each pass
+    moves the points about half as far as the one before; one is run (a mesh inference and a
+    crop, about 4 ms; test_landmarks_refinement.py says why not more). A crop with no face
+    (presence below ``MIN_FACE_SCORE``) is not refined. The eye crops are taken from the last
+    mesh.
+    """
     pyramid = rgb if isinstance(rgb, Pyramid) else Pyramid(rgb)
     mesh, presence = _mesh(pyramid, _face_rect(face))
+    for _ in range(refinements):
+        if presence < MIN_FACE_SCORE:
+            break
+        mesh, presence = _mesh(pyramid, _landmarks_rect(mesh))
     right_iris, right_outline = _eye(pyramid, mesh, RIGHT_EYE_CORNERS, mirrored=False)
     left_iris, left_outline = _eye(pyramid, mesh, LEFT_EYE_CORNERS, mirrored=True)
     mesh[list(RIGHT_EYE_OUTLINE), :2] = right_outline[:, :2]  # keep the mesh's depth

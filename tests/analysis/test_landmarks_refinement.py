@@ -1,0 +1,127 @@
+"""The face crop refined from the mesh: the landmarks no longer follow where the detector's box is.
+
+``face_landmarks`` runs the mesh on the detector's crop, then once more on the crop its own points
+give (``landmarks._landmarks_rect``). Checked on the 2048 px base face (0.37 mm/px) by moving the
+detector's box and keypoints 10% of the box's width (diagonally) and turning them 5°, each of the
+four ways: tolerances set before measuring, in mm on the face (scale from the pupils, 63.36 mm):
+
+    quantity                                             tolerance
+    mean point, refined, against the unmoved box's       1 mm
+    highest brow point (the forehead zone's edge)        2 px (as test_landmarks_tones.py's runtime)
+    mean point, refined, against the unrefined mesh's    smaller (the refinement pulls back)
+
+Measured (mean / worst point, px): unrefined 1.7-6.0 mean, one refinement 0.7-2.5 / 1.7-5.7
+(0.26-0.94 mm; brow top +1.2, +2.1, -0.8, +0.2 px: the second case is marked), two
+0.4-1.4 / 0.7-3.7, three 0.2-0.5 / 0.3-1.3. Each pass moves the points about
+half as far as the one before (the very light re-toned face: 1.7, 1.2, 0.4 px mean), so they
+settle but not to 0.2 px in one pass. More passes would cost about 4 ms each and, once settled,
+the plain mesh's chin moves outside test_landmarks_reference.py's worst-point outline tolerance
+(4.54-4.68 mm against 4.5 on four of nine photos after three passes), so one pass is run.
+"""
+
+from __future__ import annotations
+
+import math
+from functools import cache
+
+import numpy as np
+import pytest
+
+from microneedling.analysis.landmarks import (
+    FaceBox,
+    Landmarks,
+    Pyramid,
+    detect_faces,
+    face_landmarks,
+)
+from microneedling.analysis.synthetic import base_face
+from microneedling.analysis.zones import feature_indices
+
+IPD_MM = 63.36
+MEAN_MM = 1.0
+BROW_TOP_PX = 2.0
+_ONE_PASS_MISS = pytest.mark.xfail(
+    strict=True,
+    reason="issue 8: moved +10% and turned -5°, one refinement leaves the brow top 2.10 px off "
+    "(mean point 1.84 px, 0.68 mm; unrefined 3.04 px): the second pass's crop still differs by "
+    "about a pass's settling step (1.3 px mean); more passes settle it but move the chin outside "
+    "the reference's outline tolerance (module docstring)",
+)
+PERTURBATIONS = [  # (shift, degrees)
+    pytest.param(0.1, 5.0, id="+10%+5deg"),
+    pytest.param(0.1, -5.0, id="+10%-5deg", marks=[_ONE_PASS_MISS]),
+    pytest.param(-0.1, 5.0, id="-10%+5deg"),
+    pytest.param(-0.1, -5.0, id="-10%-5deg"),
+]
+
+
+@cache
+def _face() -> tuple[Pyramid, FaceBox]:
+    pyramid = Pyramid(base_face()[0])
+    faces = detect_faces(pyramid)
+    assert len(faces) == 1
+    return pyramid, faces[0]
+
+
+def _moved(face: FaceBox, shift: float, degrees: float) -> FaceBox:
+    """The box and keypoints moved ``shift`` of the box's width along both axes, turned about the
+    box's centre by ``degrees``."""
+    centre = np.array(face.centre)
+    offset = shift * face.width / math.sqrt(2) * np.ones(2)
+    a = math.radians(degrees)
+    turn = np.array([[math.cos(a), -math.sin(a)], [math.sin(a), math.cos(a)]])
+    keypoints = (face.keypoints - centre) @ turn.T + centre + offset
+    moved = centre + offset
+    return FaceBox(
+        (float(moved[0]), float(moved[1])), face.width, face.height, keypoints, face.score
+    )
+
+
+def _brow_top(landmarks: Landmarks) -> float:
+    return float(landmarks.xy[list(feature_indices()["brows"]), 1].min())
+
+
+@pytest.mark.parametrize(("shift", "degrees"), PERTURBATIONS)
+def test_refined_landmarks_do_not_follow_a_moved_box(shift: float, degrees: float) -> None:
+    pyramid, face = _face()
+    reference, _ = face_landmarks(pyramid, face)
+    mm_per_px = IPD_MM / reference.interpupillary_px
+    moved = _moved(face, shift, degrees)
+    refined, presence = face_landmarks(pyramid, moved)
+    unrefined, _ = face_landmarks(pyramid, moved, refinements=0)
+    refined_px = float(np.linalg.norm(refined.xy - reference.xy, axis=1).mean())
+    unrefined_px = float(np.linalg.norm(unrefined.xy - reference.xy, axis=1).mean())
+    brow_px = _brow_top(refined) - _brow_top(reference)
+    print(
+        f"shift {shift:+.0%}, turn {degrees:+.0f}°: mean {refined_px:.2f} px refined, "
+        f"{unrefined_px:.2f} px not; brow top {brow_px:+.2f} px"
+    )
+    assert presence > 0.9
+    assert refined_px * mm_per_px <= MEAN_MM
+    assert abs(brow_px) <= BROW_TOP_PX
+    assert refined_px < unrefined_px
+
+
+def test_each_refinement_moves_the_points_less() -> None:
+    """From the detector's crop, a first and a second refinement: the second moves less."""
+    pyramid, face = _face()
+    passes = [face_landmarks(pyramid, face, refinements=n)[0] for n in (0, 1, 2)]
+    first = float(np.linalg.norm(passes[1].xy - passes[0].xy, axis=1).mean())
+    second = float(np.linalg.norm(passes[2].xy - passes[1].xy, axis=1).mean())
+    print(f"mean move: first refinement {first:.2f} px, second {second:.2f} px")
+    assert second < first
+
+
+def test_a_crop_without_a_face_is_not_refined() -> None:
+    """A box on the background: the mesh's presence stays low and the crop is not chased."""
+    pyramid, face = _face()
+    away = FaceBox(
+        (150.0, 1900.0),
+        face.width / 3,
+        face.height / 3,
+        face.keypoints * 0 + [150.0, 1900.0],
+        face.score,
+    )
+    _, presence = face_landmarks(pyramid, away)
+    _, presence_unrefined = face_landmarks(pyramid, away, refinements=0)
+    assert presence == presence_unrefined < 0.5
