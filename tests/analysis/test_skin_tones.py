@@ -55,12 +55,20 @@ CI_TONES = ("very light", "intermediate", "dark")
 CI_LEVELS = (1, 2, 4)
 
 _FAINT_PORES = (
-    "Level-1 pores (4 L*, 0.6 mm) planted on this light face (L* 74-92 around them) are 3.1-3.6 L* "
-    "deep at the reference lightness the flat field sets, 5-20% over the 3.0 L* floor "
-    "(pore_min_contrast_l); the detector reads them at their depth (sub-pixel peak, five-point "
-    "Laplacian), but the face's own texture at the pore's scale adds -0.8 to +1.8 L* and "
-    "raises the local texture SD to 0.6-1.8 L* in places (min_snr 5), so about 4 in 10 fall "
-    "under a floor"
+    "The face's own texture makes these pores indistinguishable at their depth "
+    "(tests/analysis/test_pores_texture.py). Each level-1 pore alone (planted minus bare) reads "
+    "3.2-3.6 L* at the reference lightness the flat field sets, 5-20% over the 3.0 L* floor "
+    "(pore_min_contrast_l; the floor is relative to the skin's lightness, so every tone reads "
+    "alike), and the bare face's response at the same places and scale adds -1.5 to +1.4 L*: the "
+    "round ones read 2.4-5.2 L*; two fall under the floor, one reads under 5 x the local texture "
+    "SD (pore_min_snr; at a crease's edge, where the texture map takes the rougher side) and one "
+    "is not round. The bare right cheek (17.5 cm2) has round dark maxima of its own at the pores' "
+    "scale: 9 of 2.5-3.2 L* (4-5 x the LoG's robust SD there, 0.6 L*); the floor takes 1, one at "
+    "the 8th pore's reading (2.8 L*) 3, at the 9th's (2.4 L*) 9. Tried and not taken: the noise "
+    "in the detector's own band (like with like) keeps 3 of the pores ladder's 32 dense pores at "
+    "any SNR the texture ladder allows; the texture SD without the pore (the bare photo's map) "
+    "finds one pore more; an SNR of 4 finds one more and puts 10 false pores on the texture "
+    "ladder"
 )
 
 

@@ -13,6 +13,15 @@ just over the floor is found at every position, and a moved photo finds the same
 is taken only where its radius lies inside the mask (at the skin's edge the filter reads the
 edge, which moves with the outline from photo to photo).
 
+The floors are what separates a spot from the skin's own texture, and they are met by the
+texture too: what the filter reads at a pore is the pore's response plus the skin's at the same
+place and scale, and real skin has round dark maxima of its own at the pores' scale, 4-5 times
+the response's robust SD there (heavy-tailed, not Gaussian). On the sample face they reach the
+pore floor, so a pore only just over it (the skin-tone suite's faintest, 3.2-3.6 L* deep at the
+reference lightness) is found about 6 times in 10, and a lower floor would count the face's own
+maxima as often as the pores it gains (tests/analysis/test_pores_texture.py, with the other
+noise statistics tried).
+
 Pores are small dark spots (about 0.2-1 mm), scar candidates larger shaded depressions (1.2-4 mm)
 without the colour of pigment, pigment spots raised b* (melanin) over 0.5-4 mm. Each is found
 over the whole face once, then counted per zone.
