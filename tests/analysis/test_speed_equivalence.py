@@ -505,3 +505,27 @@ def test_ridge_map_keeps_the_lines_of_the_plain_selection() -> None:
     assert keep.sum() >= 3  # several lines kept, several pieces left out
     assert np.array_equal(ridges.lines, keep[pieces])
     assert np.array_equal(ridges.skeleton, skeleton & keep[pieces])
+
+
+@pytest.mark.parametrize("gains", [(1.0, 1.0, 1.0), (1.12, 0.97, 1.31), (0.8, 1.0, 300.0)])
+def test_clipped_fraction_from_the_codes_equals_the_float_image(
+    gains: tuple[float, float, float],
+) -> None:
+    """The clipped share read from the 8-bit codes (a code threshold per channel) is the float
+    image's count, bit for bit: every code of every channel, a gain that clips a channel
+    outright, and a limit set exactly at a balanced value."""
+    from microneedling.analysis.colour import WhiteBalance, balance_codes
+
+    rng = np.random.default_rng(28)
+    rgb8 = rng.integers(0, 256, size=(90, 256, 3), dtype=np.uint8)
+    rgb8[0] = np.arange(256, dtype=np.uint8)[:, None]
+    mask = rng.random((90, 256)) < 0.6
+    balanced = balance_codes(rgb8, WhiteBalance("test", gains, 100))
+    rgb01 = balanced.rgb01
+    assert np.array_equal(rgb01, WhiteBalance("test", gains, 100).apply(rgb8 / np.float32(255)))
+    assert balanced.clipped_fraction(mask) == clipped_fraction(rgb01, mask)
+    assert balanced.clipped_fraction(np.zeros_like(mask)) == 0.0
+    at_a_value = float(balanced.table[241, 1])
+    bright = (rgb01 >= np.float32(at_a_value)).any(axis=2)
+    expected = np.count_nonzero(bright & mask) / np.count_nonzero(mask)
+    assert balanced.clipped_fraction(mask, at_a_value) == expected

@@ -8,6 +8,7 @@ and says why not when it does not.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 from typing import Any
 
 import cv2
@@ -107,13 +108,38 @@ class BalancedImage:
     """An 8-bit photo after white balance: display values, CIELAB and linear reflectance.
 
     ``rgb01`` equals ``WhiteBalance.apply`` of the codes / 255, and ``lab`` and ``reflectance``
-    equal ``to_lab_fast`` and ``linear_reflectance`` of it, value for value.
+    equal ``to_lab_fast`` and ``linear_reflectance`` of it, value for value. ``rgb01`` (a float
+    copy of the whole image that no metric reads) is looked up on first use only.
     """
 
-    rgb01: Float
+    codes: NDArray[np.uint8]  # the photo's 8-bit codes, before balancing
+    table: Float  # (256, 3): each code's balanced value per channel
     lab: Float
     reflectance: Float
     rgb8: NDArray[np.uint8]  # rgb01 x 255, truncated (what the overlay shows)
+
+    @cached_property
+    def rgb01(self) -> Float:
+        return np.asarray(cv2.LUT(self.codes, self.table.reshape(256, 1, 3)), np.float32)
+
+    def clipped_fraction(self, mask: NDArray[np.bool_], limit: float = 250 / 255) -> float:
+        """The share of ``mask``'s pixels with a balanced channel at ``limit`` or above, as
+        ``quality.clipped_fraction`` of ``rgb01`` counts them, read from the codes.
+
+        A channel's balanced value never falls as its code rises (a gain, then a clip), so the
+        codes that reach the limit are those from the first that does: a threshold per
+        channel, tested on the 8-bit image.
+        """
+        count = int(np.count_nonzero(mask))
+        if count == 0:
+            return 0.0
+        first = [int(np.searchsorted(column, np.float32(limit))) for column in self.table.T]
+        if min(first) == 0:  # every code of a channel reaches the limit
+            return 1.0
+        upper = tuple(float(code - 1) for code in first)
+        dark = cv2.inRange(self.codes, (0.0, 0.0, 0.0), upper)
+        dark_inside = cv2.countNonZero(cv2.bitwise_and(dark, dark, mask=mask.view(np.uint8)))
+        return (count - dark_inside) / count
 
 
 def balance_codes(rgb8: NDArray[np.uint8], balance: WhiteBalance) -> BalancedImage:
@@ -128,12 +154,12 @@ def balance_codes(rgb8: NDArray[np.uint8], balance: WhiteBalance) -> BalancedIma
     balanced = balance.apply(np.repeat(codes, 3, axis=1))  # (256, 3) as apply gives per pixel
     linear = srgb_to_linear(balanced)
     image = np.ascontiguousarray(rgb8)
-    rgb01 = cv2.LUT(image, balanced.reshape(256, 1, 3))
     linear_image = cv2.LUT(image, linear.reshape(256, 1, 3))
     shown = (balanced * 255).astype(np.uint8).reshape(256, 1, 3)
     lab = lab_from_linear(linear_image)
     return BalancedImage(
-        rgb01=np.asarray(rgb01, np.float32),
+        codes=image,
+        table=np.ascontiguousarray(balanced, np.float32),
         lab=lab,
         reflectance=np.maximum(linear_image, np.float32(1e-4), out=linear_image),
         rgb8=np.asarray(cv2.LUT(image, shown), np.uint8),

@@ -80,7 +80,7 @@ class PreparedPhoto:
     factor: float
     image_shape: tuple[int, int]
     white_balance: colour.WhiteBalance
-    rgb01: NDArray[np.float32]
+    balanced: colour.BalancedImage  # the crop's codes after white balance (``rgb01``, ``rgb8``)
     lab: NDArray[np.float32]
     reflectance: NDArray[np.float32]
     labels: NDArray[np.int8]
@@ -89,6 +89,11 @@ class PreparedPhoto:
     settings: AnalysisSettings
     timings: Timings = field(default_factory=Timings)
     _cache: dict[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def rgb01(self) -> NDArray[np.float32]:
+        """The balanced crop, 0..1 per channel (looked up from the codes on first use)."""
+        return self.balanced.rgb01
 
     @property
     def skin(self) -> NDArray[np.bool_]:
@@ -194,7 +199,7 @@ def prepare(
             raw01 = crop[rows, cols].astype(np.float32) / 255.0
             gains = colour.white_balance(raw01, sclera=sclera[rows, cols])
         balanced = colour.balance_codes(crop, gains)
-        rgb01, lab, reflectance = balanced.rgb01, balanced.lab, balanced.reflectance
+        lab, reflectance = balanced.lab, balanced.reflectance
     with timings.stage("zones"):
         zones = zone_map(scaled, crop.shape, mm_per_px=work_mm, lab=lab, scale_source=scale_source)
         labels = np.full(crop.shape[:2], -1, dtype=np.int8)
@@ -202,11 +207,12 @@ def prepare(
         h, w = zones.labels.shape
         labels[zy : zy + h, zx : zx + w] = zones.labels
     with timings.stage("quality"):
+        skin = labels >= 0
         quality = assess_quality(
             pose,
             lab[..., 0],
-            rgb01,
-            labels >= 0,
+            balanced.clipped_fraction(skin),  # quality.clipped_fraction of rgb01, from the codes
+            skin,
             labels == ANALYSED_ZONES.index(FacialZone.CHEEK_LEFT),
             labels == ANALYSED_ZONES.index(FacialZone.CHEEK_RIGHT),
             settings.quality,
@@ -222,7 +228,7 @@ def prepare(
         factor=factor,
         image_shape=(rgb.shape[0], rgb.shape[1]),
         white_balance=gains,
-        rgb01=rgb01,
+        balanced=balanced,
         lab=lab,
         reflectance=reflectance,
         labels=labels,
@@ -230,5 +236,5 @@ def prepare(
         eye_line_deg=eye_line,
         settings=settings,
         timings=timings,
-        _cache={"rgb8": balanced.rgb8},
+        _cache={"rgb8": balanced.rgb8, "skin": skin},
     )

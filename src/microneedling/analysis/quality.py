@@ -71,7 +71,7 @@ def clipped_fraction(rgb01: NDArray[np.float32], mask: NDArray[np.bool_]) -> flo
 def assess_quality(
     pose: HeadPose,
     lightness: NDArray[np.float32],
-    rgb01: NDArray[np.float32],
+    clipped: float,
     skin: NDArray[np.bool_],
     cheek_left: NDArray[np.bool_],
     cheek_right: NDArray[np.bool_],
@@ -111,7 +111,6 @@ def assess_quality(
         f"{low:g}-{high:g}",
         f"skin is {'under' if median_l < low else 'over'}-exposed (median L* {median_l:.0f})",
     )
-    clipped = clipped_fraction(rgb01, skin)
     check(
         "clipped_fraction",
         clipped,
