@@ -74,8 +74,8 @@ def main() -> None:
                 f"{label} ({width}x{height}), {mode} at 1/{round(1 / photo.scale)} "
                 f"({photo.rgb.shape[1]}x{photo.rgb.shape[0]}), face {result.mm_per_px:.3f} mm/px "
                 f"measured at {result.overlay.rgb.shape[1]}x{result.overlay.rgb.shape[0]} px: "
-                f"{statistics.median(totals):.2f} s wall, {statistics.median(cpu_totals):.2f} s "
-                f"CPU per photo (median of {RUNS}, one thread; best CPU {min(cpu_totals):.2f} s)"
+                f"{statistics.median(totals):.3f} s wall, {statistics.median(cpu_totals):.3f} s "
+                f"CPU per photo (median of {RUNS}, one thread; best CPU {min(cpu_totals):.3f} s)"
             )
             print(f"  {'stage':<12} {'wall ms':>8} {'CPU ms':>8} {'best CPU':>9}")
             for name, values in stages.items():

@@ -529,3 +529,38 @@ def test_clipped_fraction_from_the_codes_equals_the_float_image(
     bright = (rgb01 >= np.float32(at_a_value)).any(axis=2)
     expected = np.count_nonzero(bright & mask) / np.count_nonzero(mask)
     assert balanced.clipped_fraction(mask, at_a_value) == expected
+
+
+def test_masked_pixels_and_channel_tests_equal_numpy_indexing() -> None:
+    """``stats.masked_pixels`` is ``image[mask]`` (contiguous or strided image) and
+    ``below_in_every_channel`` is ``(pixels < limit).all(axis=1)``, at the limit and below it."""
+    from microneedling.analysis.stats import below_in_every_channel, masked_pixels
+
+    rng = np.random.default_rng(29)
+    image = rng.random((61, 47, 3), dtype=np.float32)
+    mask = rng.random((61, 47)) < 0.4
+    assert np.array_equal(masked_pixels(image, mask), image[mask])
+    strided = image[::3, ::2]
+    assert np.array_equal(masked_pixels(strided, mask[::3, ::2]), strided[mask[::3, ::2]])
+    pixels = image[mask]
+    limit = float(pixels[5, 1])  # one channel exactly at the limit
+    assert np.array_equal(below_in_every_channel(pixels, limit), (pixels < limit).all(axis=1))
+    assert not below_in_every_channel(pixels, limit)[5]
+
+
+def test_split_eyes_equals_opencv_statistics() -> None:
+    """The two largest parts, image left first, as chosen from OpenCV's areas and centroids:
+    three parts (a speck between two eyes), and the larger part on the right."""
+    from microneedling.analysis.colour import _split_eyes
+
+    sclera = np.zeros((40, 120), dtype=bool)
+    sclera[10:20, 70:110] = True  # the larger eye, on the right
+    sclera[12:20, 10:40] = True
+    sclera[15:17, 55:57] = True  # a speck
+    count, labels, stats, centroids = cv2.connectedComponentsWithStats(sclera.astype(np.uint8), 8)
+    parts = sorted(range(1, count), key=lambda i: -int(stats[i, cv2.CC_STAT_AREA]))[:2]
+    plain = [labels == i for i in sorted(parts, key=lambda i: float(centroids[i, 0]))]
+    eyes = _split_eyes(sclera)
+    assert len(eyes) == len(plain) == 2
+    assert all(np.array_equal(a, b) for a, b in zip(eyes, plain, strict=True))
+    assert eyes[0][15, 20] and eyes[1][15, 90]

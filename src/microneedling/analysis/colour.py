@@ -16,6 +16,8 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.color import rgb2lab
 
+from microneedling.analysis.stats import below_in_every_channel, masked_pixels
+
 Float = NDArray[np.float32]
 MIN_REFERENCE_PIXELS = 40
 
@@ -282,8 +284,8 @@ def _eye_whites(rgb01: Float, eye: NDArray[np.bool_], skin: NDArray[np.float64])
     Ranked against the skin rather than by their own chroma, the choice does not depend on the
     cast: a cool cast makes skin look neutral, but not less red than the skin.
     """
-    pixels = rgb01[eye].reshape(-1, 3)
-    usable = (_lab_of(pixels)[:, 0] > 50) & (pixels < CLIPPED).all(axis=1)
+    pixels = masked_pixels(rgb01, eye)
+    usable = (_lab_of(pixels)[:, 0] > 50) & below_in_every_channel(pixels, CLIPPED)
     if not usable.any():
         return pixels[:0]
     offset = _log_chromaticity(pixels) - skin
@@ -293,10 +295,16 @@ def _eye_whites(rgb01: Float, eye: NDArray[np.bool_], skin: NDArray[np.float64])
 
 
 def _split_eyes(sclera: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
-    """The two eye regions of a mask (its two largest connected parts, image left first)."""
-    count, labels, stats, centroids = cv2.connectedComponentsWithStats(sclera.astype(np.uint8), 8)
-    parts = sorted(range(1, count), key=lambda i: -int(stats[i, cv2.CC_STAT_AREA]))[:2]
-    return [labels == i for i in sorted(parts, key=lambda i: float(centroids[i, 0]))]
+    """The two eye regions of a mask (its two largest connected parts, image left first).
+
+    Areas and mean columns from the parts' own pixels (OpenCV's statistics pass reads every
+    pixel of the image, several times the labelling's cost)."""
+    count, labels = cv2.connectedComponents(np.ascontiguousarray(sclera).view(np.uint8), 8)
+    owner = labels[labels > 0]
+    area = np.bincount(owner, minlength=count)
+    column = np.bincount(owner, np.nonzero(labels > 0)[1], minlength=count) / np.maximum(area, 1)
+    parts = sorted(range(1, count), key=lambda i: -int(area[i]))[:2]
+    return [labels == i for i in sorted(parts, key=lambda i: float(column[i]))]
 
 
 def _ring(eye: NDArray[np.bool_], all_eyes: NDArray[np.bool_]) -> NDArray[np.bool_]:
@@ -312,8 +320,8 @@ def _skin_around(rgb01: Float, sclera: NDArray[np.bool_], eyes: list[NDArray[np.
     around = np.zeros_like(sclera)
     for eye in eyes:
         around |= _ring(eye, sclera)
-    pixels = rgb01[around].reshape(-1, 3)
-    return pixels[(_lab_of(pixels)[:, 0] > 25) & (pixels < CLIPPED).all(1)]
+    pixels = masked_pixels(rgb01, around)
+    return pixels[(_lab_of(pixels)[:, 0] > 25) & below_in_every_channel(pixels, CLIPPED)]
 
 
 def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBalance:
@@ -443,9 +451,10 @@ def exposure_from_sclera(
     label = f"eye whites (sclera) at L* {reference_l:g}"
     if balance.method != "eye whites (sclera)":
         return replace(balance, exposure_reason="no eye-white reference: exposure not normalised")
-    outline = rgb01[sclera].reshape(-1, 3)
+    outline = masked_pixels(rgb01, sclera)
     lab = _lab_of(balance.apply(outline))
-    clipped = (outline >= CLIPPED).any(axis=1)
+    red, green, blue = outline[:, 0], outline[:, 1], outline[:, 2]
+    clipped = (red >= CLIPPED) | (green >= CLIPPED) | (blue >= CLIPPED)  # channel by channel
     neutral = np.hypot(lab[:, 1], lab[:, 2]) <= NEUTRAL_CHROMA
     candidates = int(np.count_nonzero(neutral | clipped))
     share = float(clipped.sum()) / max(candidates, 1)

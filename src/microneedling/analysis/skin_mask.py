@@ -31,6 +31,8 @@ import cv2
 import numpy as np
 from numpy.typing import NDArray
 
+from microneedling.analysis.stats import masked_pixels
+
 Mask = NDArray[np.bool_]
 BAND_MM = 3.0  # the hair's reference: the non-skin up to this far above the forehead
 MIN_SEPARATION_DELTA_E = 6.0  # hair and skin references nearer than this: no fringe to remove
@@ -86,7 +88,7 @@ def forehead_hair(
     skin_class = None
     if skin_reference is not None:
         step = REFERENCE_STEP  # every step-th row and column: the median needs no more
-        sample = lab[::step, ::step][skin_reference[::step, ::step]]
+        sample = masked_pixels(lab[::step, ::step], skin_reference[::step, ::step])
         if len(sample):
             skin_class = _centre_and_spread(sample)
     out[box] = _forehead_hair(lab[box], skin[box], forehead[box], reach, min_separation, skin_class)
@@ -104,15 +106,15 @@ def _forehead_hair(
     band = _above(forehead, reach) & ~skin
     if band.sum() < 8:
         return np.zeros_like(forehead)
-    hair_ref, hair_sd = _centre_and_spread(lab[band])
+    hair_ref, hair_sd = _centre_and_spread(masked_pixels(lab, band))
     if skin_class is None:  # the half of the forehead farthest from the hair band
         distance = cv2.distanceTransform((~band).astype(np.uint8), cv2.DIST_L2, 3)
         far = forehead & (distance >= np.median(distance[forehead]))
-        skin_class = _centre_and_spread(lab[far])
+        skin_class = _centre_and_spread(masked_pixels(lab, far))
     skin_ref, skin_sd = skin_class
     if float(np.linalg.norm(hair_ref - skin_ref)) < min_separation:
         return np.zeros_like(forehead)
-    pixels = lab[forehead]
+    pixels = masked_pixels(lab, forehead)
     nearer = _log_likelihood(pixels, hair_ref, hair_sd) > _log_likelihood(pixels, skin_ref, skin_sd)
     candidate = np.zeros_like(forehead)
     candidate[forehead] = nearer
