@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 from microneedling.analysis.landmarks import LEFT_IRIS, NOSE_TIP, RIGHT_IRIS, Landmarks
 from microneedling.analysis.mesh_topology import FEATURES
 from microneedling.analysis.stats import median
+from microneedling.core.data import read_data
 from microneedling.core.zones import FacialZone
 
 ANALYSED_ZONES: tuple[FacialZone, ...] = tuple(z for z in FacialZone if z is not FacialZone.NECK)
@@ -27,6 +28,8 @@ CHIN = 152
 ADULT_IPD_MM = 63.36  # Dodgson NA. Variation and extrema of human interpupillary distance. 2004.
 NONE = -1
 HAIR_DELTA_E = 20.0  # CIE76 distance from mid-face skin beyond which forehead pixels are hair
+BROW_MARGIN = 0.02  # the forehead starts this far (in d) above the highest brow landmark ...
+BROW_SLACK = 0.03  # ... or at the schematic's height, if that lies within this much (in d) of it
 
 
 @cache
@@ -42,6 +45,38 @@ def feature_indices() -> dict[str, tuple[int, ...]]:
         "lips": f["lips"],
         "nose": f["nose"],
     }
+
+
+@cache
+def schematic_forehead_edge_mm() -> float:
+    """Height above the pupils of the forehead's lower edge in the project's schematic face
+    (``zone_geometry.yaml``, the lowest vertex of its forehead outline), in mm."""
+    outline = read_data("zone_geometry.yaml")["zones"]["forehead"]
+    return float(min(y for polygon in outline for _, y in polygon))
+
+
+def forehead_edge(
+    brow_top: float, *, margin: float = BROW_MARGIN, slack: float = BROW_SLACK
+) -> float:
+    """The forehead's lower edge, v in units of the inter-pupillary distance (negative: above).
+
+    Anatomically the forehead starts at the brows: its lower edge is the brows' upper border
+    (``brow_top - margin``, the highest brow landmark and a little hair above it), and between
+    the brows the glabella reaches up to ``0.10`` d above that edge. But the brow landmarks move
+    between takes of the same face as a unit, by about 0.5 mm (SD, relative to the pupils; the
+    eye contour by 0.1 mm), and under a fringe the forehead is a strip of a few mm whose area
+    then moved by 6.35-7.79 cm2 (CV 6%) over takes 3% larger and smaller. So the edge is held at
+    the schematic face's height above the pupils (``schematic_forehead_edge_mm``: 22 mm, a fixed
+    fraction of the pupil distance, which moves by 0.1 mm) wherever that lies within ``slack``
+    (0.03 d, about 2 mm) of the brows' own edge, and follows the brows ``slack`` away beyond:
+    the same between takes for brows near the usual height (the synthetic face's brow tops lie
+    21.0-22.4 mm above its pupils), continuous in the brow landmarks, and never more than
+    ``slack`` from where the brows put it, so a high or low brow still bounds its forehead.
+    The brows themselves stay out of every zone (their landmark hull, grown by 0.04 d).
+    """
+    by_brows = brow_top - margin
+    fixed = -schematic_forehead_edge_mm() / ADULT_IPD_MM
+    return float(np.clip(fixed, by_brows - slack, by_brows + slack))
 
 
 @dataclass(frozen=True)
@@ -161,6 +196,7 @@ def zone_map(
 
     brows = uv(local[list(idx["brows"])])
     brow_top, brow_bottom = brows[:, 1].min(), brows[:, 1].max()
+    forehead_v = forehead_edge(brow_top)
     mouth_v = uv(local[list(MOUTH_CORNERS)])[:, 1].mean()
     nose_v = uv(local[[NOSE_TIP]])[0, 1]
     nose = hull_mask(shape, local[list(idx["nose"])])
@@ -176,11 +212,11 @@ def zone_map(
     cheeks = (v_s >= 0.3) & (v_s < mouth_v + 0.2)
     rules = {
         FacialZone.GLABELLA: (across < 0.22)
-        & (v_s > brow_top - 0.12)
+        & (v_s > forehead_v - 0.10)
         & (v_s < -0.05)
         & ~in_nose
         & ~in_hair,
-        FacialZone.FOREHEAD: (v_s < brow_top - 0.02) & ~in_hair,
+        FacialZone.FOREHEAD: (v_s < forehead_v) & ~in_hair,
         FacialZone.NOSE: in_nose,
         FacialZone.PERIORBITAL_LEFT: eye_band & side_left,
         FacialZone.PERIORBITAL_RIGHT: eye_band & ~side_left,
