@@ -505,6 +505,10 @@ def test_ridge_map_keeps_the_lines_of_the_plain_selection() -> None:
     assert keep.sum() >= 3  # several lines kept, several pieces left out
     assert np.array_equal(ridges.lines, keep[pieces])
     assert np.array_equal(ridges.skeleton, skeleton & keep[pieces])
+    for index in range(int(p.labels.max()) + 1):  # a zone's box given equals it found
+        zone = p.labels == index
+        given = wrinkles.zone_lines(ridges, zone, p.mm_per_px, box=metrics.box(zone))
+        assert given == wrinkles.zone_lines(ridges, zone, p.mm_per_px)
 
 
 @pytest.mark.parametrize("gains", [(1.0, 1.0, 1.0), (1.12, 0.97, 1.31), (0.8, 1.0, 300.0)])

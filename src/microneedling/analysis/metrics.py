@@ -450,7 +450,9 @@ def pores_row(p: PreparedPhoto, mask: Mask) -> Row:
 
 @register("wrinkles")
 def wrinkles_row(p: PreparedPhoto, mask: Mask) -> Row:
-    lines = wrinkles.zone_lines(ridge_map(p), mask, p.mm_per_px, eye_line_deg=p.eye_line_deg)
+    lines = wrinkles.zone_lines(
+        ridge_map(p), mask, p.mm_per_px, eye_line_deg=p.eye_line_deg, box=box(mask)
+    )
     return {
         "wrinkle_length_mm_per_cm2": lines.length_mm_per_cm2,
         "wrinkle_depth": lines.depth_proxy,

@@ -444,6 +444,7 @@ def zone_lines(
     mm_per_px: float,
     *,
     eye_line_deg: float = 0.0,
+    box: tuple[slice, slice] | None = None,
 ) -> Lines:
     """Length per cm2, mean ridge strength and dominant orientation of the lines in ``mask``.
 
@@ -451,13 +452,15 @@ def zone_lines(
     (a line rising to the right is positive), -90 to 90, weighted by length.
 
     Lines were kept or left out over the whole face; a line crossing the zone's edge counts with
-    the part of its skeleton inside the zone.
+    the part of its skeleton inside the zone. ``box``, the rows and columns ``mask`` spans, is
+    found when not given.
     """
     area_cm2 = np.count_nonzero(mask) * mm_per_px**2 / 100.0
-    x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
-    if w == 0 or h == 0:
+    if box is None:
+        x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
+        box = (slice(y, y + h), slice(x, x + w))
+    if box[0].start == box[0].stop or box[1].start == box[1].stop:
         return Lines(0.0, 0.0, 0.0, None)
-    box = (slice(y, y + h), slice(x, x + w))
     skeleton = ridges.skeleton[box] & mask[box]
     if not skeleton.any():
         return Lines(0.0, 0.0, 0.0, None)
