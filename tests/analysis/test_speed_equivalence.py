@@ -244,7 +244,7 @@ def test_is_greyscale_equals_the_int16_spread() -> None:
 def test_skin_part_over_the_box_equals_the_whole_mask() -> None:
     """``skin_part`` reads only the zone's bounding box: on every zone of the sample face (the
     forehead holds the fringe) the same mask as over the whole image."""
-    from microneedling.analysis.metrics import hair
+    from microneedling.analysis.metrics import box, hair
     from microneedling.analysis.prepare import prepare
     from microneedling.analysis.synthetic import base_face
     from microneedling.analysis.zones import ANALYSED_ZONES
@@ -258,6 +258,8 @@ def test_skin_part_over_the_box_equals_the_whole_mask() -> None:
         part = mask & ~fringe
         plain = part if part.any() else mask
         assert np.array_equal(skin_part(prepared, mask), plain)
+        x, y, w, h = cv2.boundingRect(plain.view(np.uint8))  # its box, set from the zone's
+        assert box(skin_part(prepared, mask)) == (slice(y, y + h), slice(x, x + w))
 
 
 def test_flat_field_fills_where_no_skin_is_within_reach() -> None:

@@ -111,6 +111,9 @@ def skin_part(p: PreparedPhoto, mask: Mask) -> Mask:
             return mask
         part = np.zeros_like(mask)
         part[rows, cols] = inside
+        x, y, w, h = cv2.boundingRect(inside.view(np.uint8))  # the part's box, from the zone's
+        spans = slice(rows.start + y, rows.start + y + h), slice(cols.start + x, cols.start + x + w)
+        per_mask(_BOXES, "box", part, lambda: spans)
         return part
 
     return per_mask(p._cache, "skin_part", mask, compute)
