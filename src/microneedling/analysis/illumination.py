@@ -45,7 +45,8 @@ def masked_blurs(images: Sequence[Float], mask: NDArray[np.bool_], sigma_px: flo
     """
     weight = mask.astype(np.float32)
     height, width = mask.shape[:2]
-    planes = [cv2.multiply(np.ascontiguousarray(image, np.float32), weight) for image in images]
+    # a strided channel (of CIELAB) is read in place: one pass, no contiguous copy first
+    planes = [np.multiply(image, weight, dtype=np.float32) for image in images]
     planes.append(weight)
     factor = max(1.0, sigma_px / MAX_SIGMA_PX)
     if factor > 1.0:

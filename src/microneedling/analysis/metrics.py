@@ -166,7 +166,7 @@ def skin_means(p: PreparedPhoto) -> tuple[NDArray[np.float32], NDArray[np.float3
 
     def compute() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
-        cube = p.lab[..., 0].astype(np.float32) + np.float32(16.0)
+        cube = np.add(p.lab[..., 0], np.float32(16.0), dtype=np.float32)  # one pass
         shading, b_mean = masked_blurs([cube, p.lab[..., 2]], bare_skin(p), sigma)
         return shading, b_mean
 
