@@ -69,6 +69,9 @@ METRICS: tuple[Metric, ...] = (
     Metric("erythema index", "erythema_index", "sd", 1.5, None),
     Metric("ITA°", "ita_deg", "sd", 1.5, None),
 )
+# Reported, not a target: a zone's area moves the per-cm2 metrics (pores, wrinkle length) with
+# it, so its spread shows how much of theirs is the zone's outline rather than the detector.
+ZONE_AREA = Metric("zone area", "area_cm2", "cv", math.nan, None)
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,7 @@ def measure(rgb: Image) -> Values:
     result = analyze(rgb)
     out: Values = {}
     for row in result.metrics:
-        for metric in METRICS:
+        for metric in (*METRICS, ZONE_AREA):
             value = getattr(row, metric.attr)
             out[(row.zone, metric.attr)] = math.nan if value is None else float(value)
     return out
@@ -224,12 +227,13 @@ def summary_table(rep: Repeatability) -> str:
 
 
 def zone_table(rep: Repeatability) -> str:
-    """Every metric's spread in every zone under every perturbation (* marks a target's zone)."""
+    """Every metric's spread in every zone under every perturbation (* marks a target's zone),
+    and each zone's area (no target)."""
     head = f"{'metric':<16}{'zone':<19}" + "".join(f"{k:>14}" for k in KINDS)
     lines = [head, "-" * len(head)]
-    for m in METRICS:
+    for m in (*METRICS, ZONE_AREA):
         for zone in rep.zones():
-            star = "*" if m.zone in (None, zone) else " "
+            star = "*" if m in METRICS and m.zone in (None, zone) else " "
             cells = "".join(f"{_fmt(rep.spread(m, zone, k), m.kind):>14}" for k in KINDS)
             lines.append(f"{m.label:<16}{star}{zone.value:<18}{cells}")
     return "\n".join(lines)
