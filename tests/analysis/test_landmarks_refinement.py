@@ -28,11 +28,15 @@ import numpy as np
 import pytest
 
 from microneedling.analysis.landmarks import (
+    MAX_KEYPOINT_OFF_IPD,
     FaceBox,
     Landmarks,
     Pyramid,
+    _face_rect,
+    _mesh,
     detect_faces,
     face_landmarks,
+    keypoints_off_ipd,
 )
 from microneedling.analysis.synthetic import base_face
 from microneedling.analysis.zones import feature_indices
@@ -84,10 +88,10 @@ def _brow_top(landmarks: Landmarks) -> float:
 @pytest.mark.parametrize(("shift", "degrees"), PERTURBATIONS)
 def test_refined_landmarks_do_not_follow_a_moved_box(shift: float, degrees: float) -> None:
     pyramid, face = _face()
-    reference, _ = face_landmarks(pyramid, face)
+    reference, _ = face_landmarks(pyramid, face, max_off_ipd=0.0)
     mm_per_px = IPD_MM / reference.interpupillary_px
     moved = _moved(face, shift, degrees)
-    refined, presence = face_landmarks(pyramid, moved)
+    refined, presence = face_landmarks(pyramid, moved, max_off_ipd=0.0)
     unrefined, _ = face_landmarks(pyramid, moved, refinements=0)
     refined_px = float(np.linalg.norm(refined.xy - reference.xy, axis=1).mean())
     unrefined_px = float(np.linalg.norm(unrefined.xy - reference.xy, axis=1).mean())
@@ -105,7 +109,7 @@ def test_refined_landmarks_do_not_follow_a_moved_box(shift: float, degrees: floa
 def test_each_refinement_moves_the_points_less() -> None:
     """From the detector's crop, a first and a second refinement: the second moves less."""
     pyramid, face = _face()
-    passes = [face_landmarks(pyramid, face, refinements=n)[0] for n in (0, 1, 2)]
+    passes = [face_landmarks(pyramid, face, n, max_off_ipd=0.0)[0] for n in (0, 1, 2)]
     first = float(np.linalg.norm(passes[1].xy - passes[0].xy, axis=1).mean())
     second = float(np.linalg.norm(passes[2].xy - passes[1].xy, axis=1).mean())
     print(f"mean move: first refinement {first:.2f} px, second {second:.2f} px")
@@ -122,6 +126,29 @@ def test_a_crop_without_a_face_is_not_refined() -> None:
         face.keypoints * 0 + [150.0, 1900.0],
         face.score,
     )
-    _, presence = face_landmarks(pyramid, away)
+    _, presence = face_landmarks(pyramid, away, max_off_ipd=0.0)
     _, presence_unrefined = face_landmarks(pyramid, away, refinements=0)
     assert presence == presence_unrefined < 0.5
+
+
+def test_a_well_placed_box_keeps_its_crop() -> None:
+    """The detector's keypoints lie 0.15 IPD from the mesh's own on the base face: no refinement,
+    the points are the static-image pipeline's."""
+    pyramid, face = _face()
+    mesh, _ = _mesh(pyramid, _face_rect(face))
+    assert keypoints_off_ipd(face, mesh) < MAX_KEYPOINT_OFF_IPD
+    found, _ = face_landmarks(pyramid, face)
+    assert np.array_equal(found.points, face_landmarks(pyramid, face, refinements=0)[0].points)
+
+
+def test_a_misplaced_box_is_refined() -> None:
+    """Moved 10% and turned 5°, the box's keypoints lie off the face the mesh finds: refined."""
+    pyramid, face = _face()
+    moved = _moved(face, 0.1, 5.0)
+    mesh, _ = _mesh(pyramid, _face_rect(moved))
+    off = keypoints_off_ipd(moved, mesh)
+    print(f"keypoints {off:.2f} IPD off the mesh's")
+    assert off > MAX_KEYPOINT_OFF_IPD
+    found, _ = face_landmarks(pyramid, moved)
+    forced, _ = face_landmarks(pyramid, moved, max_off_ipd=0.0)
+    assert np.array_equal(found.points, forced.points)

@@ -43,6 +43,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 MODEL = "litert-mp0.10.21-blazeface+mesh468+iris"  # runtime, model files, their source
 RIGHT_IRIS, LEFT_IRIS = 468, 473  # the subject's right iris appears on the image's left
 FOREHEAD_TOP, NOSE_TIP, CHIN = 10, 1, 152
+UPPER_LIP, LOWER_LIP = 13, 14  # the inner lips' middle points
 RIGHT_EYE_OUTER, LEFT_EYE_OUTER = 33, 263
 RIGHT_EYE_CORNERS, LEFT_EYE_CORNERS = (33, 133), (362, 263)  # MediaPipe's iris graph
 MIN_FACE_SCORE = 0.5  # MediaPipe's default min_detection_confidence
@@ -55,8 +56,13 @@ MIN_INTERPUPILLARY_PX = 60.0
 # shift. Source: estimate (measured here).
 LANDMARK_ROI_SCALE = 1.36
 LANDMARK_ROI_SHIFT = 0.042
-# Mesh passes on the crop from the previous mesh (tests/analysis/test_landmarks_refinement.py).
+# Mesh passes on the crop from the previous mesh (tests/analysis/test_landmarks_refinement.py),
+# run when the detector's keypoints lie further than this (in inter-pupillary distances) from the
+# mesh's own eye centres, nose tip and mouth: at most 0.19 on the 15 photos of
+# test_landmarks_reference.py and test_landmarks_tones.py the detector finds well, 0.38 on the
+# dark re-toned face it misplaces. Source: estimate (measured here).
 MESH_REFINEMENTS = 1
+MAX_KEYPOINT_OFF_IPD = 0.25
 _LOCK = threading.Lock()  # LiteRT interpreters are not safe to share between threads
 
 
@@ -389,14 +395,12 @@ def _crop(rgb: NDArray[np.uint8], rect: _Rect, size: int) -> NDArray[np.uint8]:
 
 
 def _crop_from(pyramid: Pyramid, rect: _Rect, size: int) -> NDArray[np.uint8]:
-    """``_crop`` of the pyramid's image, read from its finest level on which the crop samples
-    every 2 pixels or closer, so that ``_crop`` samples it bilinearly (every pixel weighs in)
-    without its own area step: the image is averaged over 2^k blocks once for the detector, the
-    mesh passes and the eyes together, where an area resize of each crop's box by a non-integer
-    factor took 4-5 ms per crop (about 4 of a mesh pass's 9 ms on a 2048 px photo)."""
+    """``_crop`` of the pyramid's image, read from its coarsest level that keeps the crop
+    sampled at 1.5x or more (as ``_crop``'s own area step leaves it): the same crop, averaged
+    over 2^k blocks once for the whole image instead of over the crop's box each time."""
     shrink = rect.side / size
     k = 0
-    while shrink / 2**k > 2.0:
+    while 2 ** (k + 1) <= shrink / 1.5:
         k += 1
     source = pyramid.level(k)
     step = pyramid.reduction(k)
@@ -478,28 +482,48 @@ def _landmarks_rect(mesh: NDArray[np.float64]) -> _Rect:
     return _Rect(float(centre[0]), float(centre[1]), LANDMARK_ROI_SCALE * extent, turned.angle)
 
 
+def keypoints_off_ipd(face: FaceBox, mesh: NDArray[np.float64]) -> float:
+    """How far the detector's eye, nose and mouth keypoints lie from the mesh's own points for
+    them (eye outlines' centres, nose tip, mouth centre), the largest, in inter-pupillary
+    distances: a detector that misplaced the face gave a crop the mesh reads differently."""
+    xy = mesh[:, :2]
+    right_eye, left_eye = (
+        xy[list(RIGHT_EYE_OUTLINE)].mean(axis=0),
+        xy[list(LEFT_EYE_OUTLINE)].mean(axis=0),
+    )
+    own = np.array([right_eye, left_eye, xy[NOSE_TIP], (xy[UPPER_LIP] + xy[LOWER_LIP]) / 2])
+    off = np.linalg.norm(face.keypoints[:4] - own, axis=1)
+    return float(off.max() / max(float(np.linalg.norm(left_eye - right_eye)), 1e-9))
+
+
 def face_landmarks(
-    rgb: NDArray[np.uint8] | Pyramid, face: FaceBox, refinements: int = MESH_REFINEMENTS
+    rgb: NDArray[np.uint8] | Pyramid,
+    face: FaceBox,
+    refinements: int = MESH_REFINEMENTS,
+    max_off_ipd: float = MAX_KEYPOINT_OFF_IPD,
 ) -> tuple[Landmarks, float]:
     """The 478 points of one detected face and the mesh model's face-presence score.
 
-    The mesh runs first on the detector's crop, then ``refinements`` more times, each on the crop
-    its previous points give (``_landmarks_rect``), as MediaPipe's face-landmark graph does from one
-    video frame to the next: the points then depend much less on where the detector put its
-    keypoints (on the dark re-toned base face BlazeFace's crop sat 0.033 of the face's height
-    higher and turned 12.9 instead of 9.8 degrees, and the mesh on it put the brows 3.3 px
-    higher; after one refinement 1.0 px lower, tests/analysis/test_landmarks_tones.py). Each pass
-    moves the points about half as far as the one before; one is run (a mesh inference and a
-    crop, about 4 ms; test_landmarks_refinement.py says why not more). A crop with no face
-    (presence below ``MIN_FACE_SCORE``) is not refined. The eye crops are taken from the last
-    mesh.
+    The mesh runs on the detector's crop (as mediapipe's static-image mode does, whose points
+    test_landmarks_reference.py holds this runtime to). Where the detector's keypoints lie more
+    than ``max_off_ipd`` from the mesh's own (``keypoints_off_ipd``), it misplaced the face, and
+    the mesh runs ``refinements`` more times, each on the crop its previous points give
+    (``_landmarks_rect``), as MediaPipe's face-landmark graph does from one video frame to the
+    next: on the dark re-toned base face BlazeFace's keypoints lie 0.38 IPD off, its crop sat
+    0.033 of the face's height higher and turned 12.9 instead of 9.8 degrees, and the mesh on it
+    put the brows 3.3 px higher than on the very light face; after one refinement 1.0 px lower
+    (tests/analysis/test_landmarks_tones.py). A face the detector placed well keeps its crop:
+    its points are then those of the static-image pipeline, which the analysis' guard tests
+    were measured with (a refinement moves them 1.8 px on average, the eye outlines 0.8 px).
+    Each pass moves the points about half as far as the one before; one is run (a mesh
+    inference and a crop; test_landmarks_refinement.py says why not more). A crop with no face
+    (presence below ``MIN_FACE_SCORE``) is not refined. The eye crops come from the last mesh.
     """
     pyramid = rgb if isinstance(rgb, Pyramid) else Pyramid(rgb)
     mesh, presence = _mesh(pyramid, _face_rect(face))
-    for _ in range(refinements):
-        if presence < MIN_FACE_SCORE:
-            break
-        mesh, presence = _mesh(pyramid, _landmarks_rect(mesh))
+    if presence >= MIN_FACE_SCORE and keypoints_off_ipd(face, mesh) > max_off_ipd:
+        for _ in range(refinements):
+            mesh, presence = _mesh(pyramid, _landmarks_rect(mesh))
     right_iris, right_outline = _eye(pyramid, mesh, RIGHT_EYE_CORNERS, mirrored=False)
     left_iris, left_outline = _eye(pyramid, mesh, LEFT_EYE_CORNERS, mirrored=True)
     mesh[list(RIGHT_EYE_OUTLINE), :2] = right_outline[:, :2]  # keep the mesh's depth
