@@ -468,7 +468,7 @@ def _landmarks_rect(mesh: NDArray[np.float64]) -> _Rect:
     that just encloses the points, squared on its long side, turned so that the outer eye
     corners (points 33 -> 263) are level. Its scale, 1.5x, makes a crop about 10% larger than the
     detector's, and on that crop the plain mesh lands 0.2-0.5 mm further from mediapipe 0.10.21's
-    own landmarks (the reference, made from the detector's crop): brows, nose and outline then
+    own landmarks (the reference, made from the detector's crop): brows, nose, lips and outline
     miss their tolerances on 5 of 9 reference photos. So the box is scaled and shifted down the
     face (along the crop's own vertical, as MediaPipe's RectTransformation shift_y) to where the
     detector's crop sits on a well-detected face: ``LANDMARK_ROI_SCALE`` and
