@@ -302,7 +302,8 @@ def _split_eyes(sclera: NDArray[np.bool_]) -> list[NDArray[np.bool_]]:
     count, labels = cv2.connectedComponents(np.ascontiguousarray(sclera).view(np.uint8), 8)
     owner = labels[labels > 0]
     area = np.bincount(owner, minlength=count)
-    column = np.bincount(owner, np.nonzero(labels > 0)[1], minlength=count) / np.maximum(area, 1)
+    columns = np.flatnonzero(labels > 0) % labels.shape[1]
+    column = np.bincount(owner, columns, minlength=count) / np.maximum(area, 1)
     parts = sorted(range(1, count), key=lambda i: -int(area[i]))[:2]
     return [labels == i for i in sorted(parts, key=lambda i: float(column[i]))]
 
