@@ -25,7 +25,7 @@ intermediate -0.3 / 0.51, tan -0.4 / 0.80, brown -0.3 / 1.11 (the nose), dark +0
 tone but moves the nose and outline by up to 1.3 mm on the dark face, so the region means hold
 to 1 mm only up to tan; brown and dark are marked. The whole runtime: light +1.5,
 intermediate +0.7, tan +0.5, brown -1.0, dark -0.1 px. Without the second mesh pass the dark
-face was -3.3 px: the face detector puts its keypoints 0.26-0.38 IPD off the mesh's own points
+face was -3.3 px: the face detector puts its keypoints 0.15-0.40 IPD off the mesh's own points
 on it (score 0.79 against 0.90-0.93), so its crop sat 0.033 of the face's height higher and
 turned 12.9° instead of 9.8°, and the mesh on that crop put the brows higher; the crop from the
 first mesh no longer depends on the detector's keypoints (test_landmarks_refinement.py).

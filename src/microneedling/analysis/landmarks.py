@@ -58,8 +58,8 @@ LANDMARK_ROI_SCALE = 1.36
 LANDMARK_ROI_SHIFT = 0.042
 # Mesh passes on the crop from the previous mesh (tests/analysis/test_landmarks_refinement.py),
 # run when the detector's keypoints lie further than this (in inter-pupillary distances) from the
-# mesh's own eye centres, nose tip and mouth: at most 0.19 on the 15 photos of
-# test_landmarks_reference.py and test_landmarks_tones.py the detector finds well, 0.38 on the
+# mesh's own eye centres, nose tip and mouth: at most 0.19 on the 14 photos of
+# test_landmarks_reference.py and test_landmarks_tones.py the detector finds well, 0.40 on the
 # dark re-toned face it misplaces. Source: estimate (measured here).
 MESH_REFINEMENTS = 1
 MAX_KEYPOINT_OFF_IPD = 0.25
@@ -509,9 +509,9 @@ def face_landmarks(
     than ``max_off_ipd`` from the mesh's own (``keypoints_off_ipd``), it misplaced the face, and
     the mesh runs ``refinements`` more times, each on the crop its previous points give
     (``_landmarks_rect``), as MediaPipe's face-landmark graph does from one video frame to the
-    next: on the dark re-toned base face BlazeFace's keypoints lie 0.38 IPD off, its crop sat
+    next: on the dark re-toned base face BlazeFace's keypoints lie 0.40 IPD off, its crop sat
     0.033 of the face's height higher and turned 12.9 instead of 9.8 degrees, and the mesh on it
-    put the brows 3.3 px higher than on the very light face; after one refinement 1.0 px lower
+    put the brows 3.3 px higher than on the very light face; after one refinement 0.1 px
     (tests/analysis/test_landmarks_tones.py). A face the detector placed well keeps its crop:
     its points are then those of the static-image pipeline, which the analysis' guard tests
     were measured with (a refinement moves them 1.8 px on average, the eye outlines 0.8 px).
