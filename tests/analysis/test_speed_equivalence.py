@@ -570,3 +570,24 @@ def test_split_eyes_equals_opencv_statistics() -> None:
     assert len(eyes) == len(plain) == 2
     assert all(np.array_equal(a, b) for a, b in zip(eyes, plain, strict=True))
     assert eyes[0][15, 20] and eyes[1][15, 90]
+
+
+def test_freed_memory_is_kept_for_the_next_photo_on_glibc() -> None:
+    """Decoding sets glibc's thresholds once (``images.reuse_freed_memory``); a second decode of
+    the same photo gives the same pixels."""
+    import io
+    import platform
+    import sys
+
+    from PIL import Image
+
+    from microneedling.analysis.images import decode_photo, reuse_freed_memory
+
+    rng = np.random.default_rng(30)
+    buffer = io.BytesIO()
+    Image.fromarray(rng.integers(0, 256, (600, 500, 3), dtype=np.uint8)).save(buffer, "JPEG")
+    first = decode_photo(buffer.getvalue()).rgb
+    glibc = sys.platform.startswith("linux") and platform.libc_ver()[0] == "glibc"
+    assert reuse_freed_memory() is glibc
+    assert reuse_freed_memory.cache_info().currsize == 1  # set once per process
+    assert np.array_equal(decode_photo(buffer.getvalue()).rgb, first)
