@@ -591,3 +591,38 @@ def test_freed_memory_is_kept_for_the_next_photo_on_glibc() -> None:
     assert reuse_freed_memory() is glibc
     assert reuse_freed_memory.cache_info().currsize == 1  # set once per process
     assert np.array_equal(decode_photo(buffer.getvalue()).rgb, first)
+
+
+@pytest.mark.parametrize("gains", [(1.0, 1.0, 1.0), (1.35, 1.0, 0.8), (0.7, 1.0, 1.2)])
+def test_red_quartiles_from_the_code_histogram_equal_the_per_pixel_ones(
+    gains: tuple[float, float, float],
+) -> None:
+    """The reflectance table never falls as the code rises, whatever the gains (a clip at 1
+    included), and the quartiles read from the codes' histogram are the per-pixel ones, bit
+    for bit: so is the tone of every zone of the sample face under that cast."""
+    from microneedling.analysis import tone
+    from microneedling.analysis.colour import WhiteBalance, balance_codes
+    from microneedling.analysis.metrics import box, zone_means
+    from microneedling.analysis.prepare import prepare
+    from microneedling.analysis.stats import linear_quantiles, table_quantiles
+    from microneedling.analysis.synthetic import base_face
+
+    rng = np.random.default_rng(31)
+    rgb8 = rng.integers(0, 256, size=(80, 90, 3), dtype=np.uint8)
+    balanced = balance_codes(rgb8, WhiteBalance("test", gains, 100))
+    assert (np.diff(balanced.reflectance_table, axis=0) >= 0).all()
+    for n in (1, 2, 5, 7200):
+        codes = rgb8[..., 0].ravel()[:n]
+        plain = linear_quantiles(balanced.reflectance[..., 0].ravel()[:n], (0.25, 0.5, 0.75))
+        fast = table_quantiles(codes, balanced.reflectance_table[:, 0], (0.25, 0.5, 0.75))
+        assert fast == plain
+    rgb, landmarks, _ = base_face()
+    cast = np.clip(rgb * np.asarray(gains), 0, 255).astype(np.uint8)
+    p = prepare(cast, landmarks=landmarks)
+    for index in range(int(p.labels.max()) + 1):
+        mask = skin_part(p, p.labels == index)
+        b = box(mask)
+        args = (p.lab[b], p.reflectance[b], mask[b], p.white_balance.exposure)
+        red = (p.balanced.codes[b][..., 0], p.balanced.reflectance_table[:, 0])
+        means = zone_means(p, mask)
+        assert tone.tone(*args, means=means, red_codes=red) == tone.tone(*args, means=means)

@@ -116,6 +116,7 @@ class BalancedImage:
 
     codes: NDArray[np.uint8]  # the photo's 8-bit codes, before balancing
     table: Float  # (256, 3): each code's balanced value per channel
+    reflectance_table: Float  # (256, 3): each code's reflectance per channel (never falls)
     lab: Float
     reflectance: Float
     rgb8: NDArray[np.uint8]  # rgb01 x 255, truncated (what the overlay shows)
@@ -162,6 +163,7 @@ def balance_codes(rgb8: NDArray[np.uint8], balance: WhiteBalance) -> BalancedIma
     return BalancedImage(
         codes=image,
         table=np.ascontiguousarray(balanced, np.float32),
+        reflectance_table=np.maximum(linear, np.float32(1e-4)).astype(np.float32),
         lab=lab,
         reflectance=np.maximum(linear_image, np.float32(1e-4), out=linear_image),
         rgb8=np.asarray(cv2.LUT(image, shown), np.uint8),

@@ -427,7 +427,12 @@ def tone_row(p: PreparedPhoto, mask: Mask) -> Row:
     mask = skin_part(p, mask)
     b = box(mask)
     pigment = tone.tone(
-        p.lab[b], p.reflectance[b], mask[b], p.white_balance.exposure, means=zone_means(p, mask)
+        p.lab[b],
+        p.reflectance[b],
+        mask[b],
+        p.white_balance.exposure,
+        means=zone_means(p, mask),
+        red_codes=(p.balanced.codes[b][..., 0], p.balanced.reflectance_table[:, 0]),
     )
     return {
         "ita_deg": pigment.ita_deg,

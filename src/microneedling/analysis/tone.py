@@ -8,7 +8,12 @@ import numpy as np
 from numpy.typing import NDArray
 
 from microneedling.analysis.erythema import masked_means
-from microneedling.analysis.stats import lerp, linear_quantiles, order_statistics
+from microneedling.analysis.stats import (
+    lerp,
+    linear_quantiles,
+    order_statistics,
+    table_quantiles,
+)
 
 MIN_ABS_B = 1.0  # ITA° is left undefined where |b*| < 1: the angle is all noise there
 
@@ -57,6 +62,7 @@ def tone(
     exposure: float = 1.0,
     *,
     means: tuple[NDArray[np.float64], NDArray[np.float64]] | None = None,
+    red_codes: tuple[NDArray[np.uint8], NDArray[np.float32]] | None = None,
 ) -> Tone:
     """ITA° from the zone's mean L* and mean b*; MI from its mean red reflectance.
 
@@ -66,7 +72,10 @@ def tone(
     its cube root (exact above L* 8). The spreads are interquartile ranges of the per-pixel
     values, robust to the odd freckle or highlight. ``means``, when given, are the per-channel
     means of ``lab`` and ``reflectance`` over ``mask`` (``erythema.masked_means``), already taken
-    for another metric of the same zone.
+    for another metric of the same zone. ``red_codes``, when given, are the red channel's 8-bit
+    codes (the shape of ``mask``) and each code's reflectance (``colour.BalancedImage``): the
+    red quartiles are then read from the codes' histogram (``stats.table_quantiles``, the same
+    values).
     """
     if not mask.any():
         return Tone(None, float("nan"), float("nan"), float("nan"))
@@ -85,7 +94,10 @@ def tone(
     b_exposed *= scale
     q_ita = ita_quantiles(exposed, b_exposed, (0.25, 0.75))
     # MI = 100 log10(1 / R) falls as R rises: its quartiles are those of R, the other way round
-    q_red = linear_quantiles(reflectance[..., 0][mask], (0.25, 0.75))
+    if red_codes is None:
+        q_red = linear_quantiles(reflectance[..., 0][mask], (0.25, 0.75))
+    else:
+        q_red = table_quantiles(red_codes[0][mask], red_codes[1], (0.25, 0.75))
     return Tone(
         ita_deg(float((lightness + 16.0) * scale - 16.0), float(b * scale)),
         float(q_ita[1] - q_ita[0]),
