@@ -626,3 +626,26 @@ def test_red_quartiles_from_the_code_histogram_equal_the_per_pixel_ones(
         red = (p.balanced.codes[b][..., 0], p.balanced.reflectance_table[:, 0])
         means = zone_means(p, mask)
         assert tone.tone(*args, means=means, red_codes=red) == tone.tone(*args, means=means)
+
+
+@pytest.mark.parametrize("case", ["odd", "even", "straddle"])
+def test_local_contrast_takes_the_median_code_from_the_codes(case: str) -> None:
+    """The skin's median |detail| enters as its code, read from the skin's codes: the values of
+    the float median's code with an odd and an even number of skin pixels, and where the two
+    middle values straddle a code (the median itself is then read)."""
+    first, _, mask = _images(32)
+    detail = (first - first.mean()).astype(np.float32) / 4
+    if np.count_nonzero(mask) % 2 != (1 if case == "odd" else 0):
+        row, col = np.argwhere(mask)[0]
+        mask[row, col] = False  # one skin pixel fewer: the parity wanted
+    n = np.count_nonzero(mask)
+    assert n % 2 == (1 if case == "odd" else 0)
+    if case == "straddle":  # the two middle values 0.03 L* either side of a code's edge
+        order = np.argsort(np.abs(detail[mask]), kind="stable")
+        values = np.abs(detail[mask])
+        values[order[n // 2 - 1]], values[order[n // 2]] = 2.5 / 16 - 0.03, 2.5 / 16 + 0.03
+        values[order[: n // 2 - 1]] = 0.01
+        values[order[n // 2 + 1 :]] = 0.5
+        detail[mask] = values
+    fast = local_contrast(detail, mask, 0.15, window_mm=1.5)
+    assert np.array_equal(fast, _plain_local_contrast(detail, mask, 0.15, 1.5))

@@ -130,17 +130,39 @@ def local_contrast(
     texture the features sit in; detectors compare a feature's contrast with it. Sliding (not
     block) windows keep it the same when the face moves by a few pixels. Both filters run on the
     8-bit codes (a maximum of codes is the code of the maximum), and the codes become L* through
-    a 256-entry table.
+    a 256-entry table. The skin's median enters only as its code, found from the skin's codes
+    (``_median_code``).
     """
-    magnitude = np.abs(detail)
-    typical = median(magnitude[skin]) if skin.any() else 0.0
-    np.copyto(magnitude, np.float32(typical), where=~skin)
-    magnitude *= np.float32(CODES_PER_L)  # to codes in place: |detail| x 16 + 0.5, truncated
-    magnitude += np.float32(0.5)
-    codes = np.clip(magnitude, 0, 255, out=magnitude).astype(np.uint8)
+    codes = _codes(np.abs(detail))
+    np.copyto(codes, _median_code(codes, skin, detail), where=~skin)
     size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
     reach = size
     kernel = np.ones((reach, reach), np.uint8)  # a square: separable, fast at any size
     largest = cv2.dilate(cv2.medianBlur(codes, size), kernel, borderType=cv2.BORDER_REPLICATE)
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
     return np.asarray(cv2.LUT(largest, table), np.float32)
+
+
+def _codes(magnitude: Float) -> NDArray[np.uint8]:
+    """|detail| as 8-bit codes: x 16 + 0.5, clipped to 0..255, truncated (in place, float32)."""
+    magnitude *= np.float32(CODES_PER_L)
+    magnitude += np.float32(0.5)
+    return np.clip(magnitude, 0, 255, out=magnitude).astype(np.uint8)
+
+
+def _median_code(codes: NDArray[np.uint8], skin: NDArray[np.bool_], detail: Float) -> np.uint8:
+    """The code of the skin's median |detail| (``stats.median``), from the histogram of the
+    skin's codes: coding never lowers a larger value's code, so the median's code is its order
+    statistic's code, or, where the median is the mean of two middle values, their common
+    code. Only when those two have different codes is the median itself taken (as before)."""
+    if not skin.any():
+        return _codes(np.zeros(1, np.float32))[0]
+    cumulative = np.cumsum(np.bincount(codes[skin], minlength=256))
+    n = int(cumulative[-1])
+    middle = (n - 1) * 0.5
+    low = int(np.searchsorted(cumulative, int(np.floor(middle)), side="right"))
+    high = int(np.searchsorted(cumulative, min(int(np.floor(middle)) + 1, n - 1), side="right"))
+    if middle % 1 == 0 or low == high:
+        return np.uint8(low)
+    typical = median(np.abs(detail[skin]))  # the middle values straddle a code: read it
+    return _codes(np.full(1, typical, np.float32))[0]
