@@ -649,3 +649,29 @@ def test_local_contrast_takes_the_median_code_from_the_codes(case: str) -> None:
         detail[mask] = values
     fast = local_contrast(detail, mask, 0.15, window_mm=1.5)
     assert np.array_equal(fast, _plain_local_contrast(detail, mask, 0.15, 1.5))
+
+
+def test_flat_field_fill_off_the_skin_leaves_the_filled_lightness_unchanged() -> None:
+    """``fill_off_skin`` changes the flat field only off the skin, where no skin is within
+    reach; after ``fill_hair`` (which overwrites those pixels without reading them) the
+    flat-fielded L* is the one with the skin's median fill, bit for bit. With unlit pixels on
+    the skin the median is still taken."""
+    lightness, _, mask = _images(33)
+    mask[:, 100:] = False  # no skin on the right: beyond the blur's reach the mean is 0
+    hair = np.zeros_like(mask)
+    hair[5:12, 20:90] = True
+    skin = mask & ~hair
+    kwargs = {"sigma_mm": 1.0}
+    plain = flat_field_lightness(lightness, skin, 0.15, **kwargs)
+    fast = flat_field_lightness(lightness, skin, 0.15, fill_off_skin=81.0, **kwargs)
+    unlit = masked_blur(lightness + np.float32(16.0), skin, 1.0 / 0.15) <= 1.0
+    assert unlit.any() and not (unlit & skin).any()
+    assert np.array_equal(fast[~unlit], plain[~unlit]) and not np.array_equal(fast, plain)
+    assert np.array_equal(fill_hair(fast, skin, hair, 6.67), fill_hair(plain, skin, hair, 6.67))
+    shading = masked_blur(lightness + np.float32(16.0), skin, 1.0 / 0.15)
+    row, col = np.argwhere(skin)[0]
+    shading[row, col] = 0.5  # a skin pixel with no mean: the skin's median stands in there
+    assert np.array_equal(
+        flat_field_lightness(lightness, skin, 0.15, fill_off_skin=81.0, shading=shading, **kwargs),
+        flat_field_lightness(lightness, skin, 0.15, shading=shading, **kwargs),
+    )

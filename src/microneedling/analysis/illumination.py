@@ -84,6 +84,7 @@ def flat_field_lightness(
     sigma_mm: float,
     reference_l: float = REFERENCE_L,
     shading: Float | None = None,
+    fill_off_skin: float | None = None,
 ) -> Float:
     """L* with shading and exposure removed: (L* + 16) / G(L* + 16) x (reference + 16) - 16.
 
@@ -91,14 +92,20 @@ def flat_field_lightness(
     features narrower than about sigma / 2 keep their contrast, relative to their own surroundings.
     ``shading``, when given, is that mean, ``masked_blur(L* + 16, skin, sigma_mm / mm_per_px)``,
     already computed (``masked_blurs`` gives it with other maps at the cost of about one).
+    Where no skin is within the Gaussian's reach, the skin's median of L* + 16 stands in for
+    the mean; ``fill_off_skin`` (positive), when given, stands in instead where all such pixels
+    are off the skin: for a caller that overwrites the pixels off the skin, saving the median.
     """
     cube = np.add(lightness, np.float32(16.0), dtype=np.float32)
     if shading is None:
         shading = masked_blur(cube, skin, sigma_mm / mm_per_px)
     lit = shading > 1.0
     if not lit.all():  # no skin within reach (or none at all): the skin's median lightness
-        fill = median(cube[skin]) if skin.any() else float(cube.mean())
-        shading = np.where(lit, shading, np.float32(fill)).astype(np.float32)
+        if fill_off_skin is not None and skin.any() and not (skin & ~lit).any():
+            fill = fill_off_skin
+        else:
+            fill = median(cube[skin]) if skin.any() else float(cube.mean())
+        shading = np.where(lit, shading, np.float32(fill))
     flat = np.divide(cube, shading, out=cube)  # in place: no fresh pages for the temporaries
     flat *= np.float32(reference_l + 16.0)
     flat -= np.float32(16.0)

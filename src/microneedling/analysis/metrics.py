@@ -21,6 +21,7 @@ from numpy.typing import NDArray
 
 from microneedling.analysis import erythema, pores, skin_mask, texture, tone, wrinkles
 from microneedling.analysis.illumination import (
+    REFERENCE_L,
     flat_field_lightness,
     local_contrast,
     masked_blur,
@@ -186,6 +187,8 @@ def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
             p.mm_per_px,
             sigma_mm=m.illumination_sigma_mm.value,
             shading=skin_means(p)[0],
+            # fill_hair overwrites the pixels off the skin without reading them
+            fill_off_skin=REFERENCE_L + 16.0,
         )
         return fill_hair(flat, skin, hair(p), m.skin_edge_mm.value / p.mm_per_px)
 
