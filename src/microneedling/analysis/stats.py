@@ -3,6 +3,9 @@
 ``np.percentile`` and ``np.median`` partition the data once for each of the two neighbouring
 order statistics they interpolate between; here the upper neighbour is the minimum of the part
 above the lower one, found in one more linear pass. The results are NumPy's, to float rounding.
+Values that come from an 8-bit code through a table that never falls have their quantiles read
+from the codes' histogram (``table_quantiles``). Also: a multichannel image's pixels under a
+mask (``masked_pixels``) and a per-pixel test on every channel, as faster equals of NumPy's.
 """
 
 from __future__ import annotations
