@@ -487,7 +487,7 @@ def test_ridge_map_keeps_the_lines_of_the_plain_selection() -> None:
     p = prepare(rgb, landmarks=landmarks)
     m = p.settings.metrics
     ridges = metrics.ridge_map(p)
-    skin, noise = metrics.inner_skin(p), metrics.texture_noise(p)
+    skin, noise = metrics.ridge_inner_skin(p), metrics.texture_noise(p)
     candidates = ridges.response > np.maximum(
         m.wrinkle_min_contrast_l.value, m.wrinkle_min_snr.value * noise
     )

@@ -281,13 +281,82 @@ def pore_spots(p: PreparedPhoto) -> pores.Spots:
     )
 
 
+def inset_disk(p: PreparedPhoto) -> NDArray[np.uint8]:
+    """The disk of radius ``skin_edge_mm`` (at least one pixel) that the skin is inset by."""
+    reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
+    size = 2 * int(np.ceil(reach)) + 1
+    return np.asarray(cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size)), np.uint8)
+
+
+def ridge_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
+    """The skin the lines are sought on: the zones' skin closed by the ``skin_edge_mm`` disk
+    (specks and notches narrower than the inset are skin), without the fringe.
+
+    Why: the zones leave out every pixel darker than the face's median by 30 L* (deep shadow,
+    ``zones.zone_map``), pixel by pixel, so where the cheek's side or the jaw is in shade the
+    skin is speckled with holes of a few pixels, which come and go with the exposure, with the
+    landmarks (the median is taken inside their outline) and with features planted anywhere
+    on the face. The ``skin_edge_mm`` inset turns each speck into a hole 2 mm wide, cutting a
+    line through the shade into pieces, and a piece is kept or dropped whole by the length
+    test: a 10 mm line came and went in 4-6 mm pieces as the landmarks moved by a pixel or two.
+    A speck narrower than the inset is not an edge whose step the inset must keep lines away
+    from; closing by the same disk makes the inset follow the skin's outline, not its specks.
+    """
+
+    def compute() -> NDArray[np.bool_]:
+        disk = inset_disk(p)
+        closed = cv2.morphologyEx(p.skin.view(np.uint8), cv2.MORPH_CLOSE, disk, borderValue=0)
+        return np.asarray(closed > 0) & ~hair(p)
+
+    return p.cached("ridge_skin", compute)
+
+
+def ridge_inner_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
+    """``ridge_skin`` at least ``skin_edge_mm`` from its edge: where lines are sought."""
+
+    def compute() -> NDArray[np.bool_]:
+        inner = cv2.erode(ridge_skin(p).view(np.uint8), inset_disk(p), borderValue=0)
+        return np.asarray(inner > 0)
+
+    return p.cached("ridge_inner_skin", compute)
+
+
+def ridge_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
+    """The flat-fielded L* (``flat_lightness``) on ``ridge_skin``, including the specks the
+    zones leave out, and off it the skin's local mean nearby (``fill_hair``): what the ridge
+    filter reads.
+
+    Why: off the skin ``flat_lightness`` is the skin's median, brighter than the skin where the
+    skin darkens towards its edge (the cheek's side, the jaw, around the nostrils), so the band
+    of skin along the outline is a valley whose outer wall is the outline itself. The ridge
+    filter reaches further than the ``skin_edge_mm`` inset, so it took that band for a line,
+    which came and went as the outline moved by a pixel or two (wrinkle length of the bare
+    cheek 46-71 mm under landmark moves of up to 3 px). Continuing the skin's own level
+    outward, as over the fringe, leaves no wall at the outline.
+    """
+
+    def compute() -> NDArray[np.float32]:
+        skin = ridge_skin(p)
+        flat = flat_lightness(p)
+        specks = skin & ~bare_skin(p)
+        if specks.any():  # their own flat-fielded L*, as flat_field_lightness gives it
+            flat = flat.copy()
+            shading = np.maximum(skin_means(p)[0][specks], np.float32(1.0))
+            cube = p.lab[..., 0][specks] + np.float32(16.0)
+            flat[specks] = cube / shading * np.float32(REFERENCE_L + 16.0) - np.float32(16.0)
+        reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
+        return fill_hair(flat, skin, ~skin, reach)
+
+    return p.cached("ridge_lightness", compute)
+
+
 def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
     m = p.settings.metrics
     return p.cached(
         "ridges",
         lambda: wrinkles.ridge_map(
-            flat_lightness(p),
-            inner_skin(p),
+            ridge_lightness(p),
+            ridge_inner_skin(p),
             p.mm_per_px,
             sigmas_mm=m.wrinkle_sigmas_mm.values,
             min_contrast=m.wrinkle_min_contrast_l.value,
