@@ -488,6 +488,24 @@ def test_ridge_map_keeps_the_lines_of_the_plain_selection() -> None:
     m = p.settings.metrics
     ridges = metrics.ridge_map(p)
     skin, noise = metrics.ridge_inner_skin(p), metrics.texture_noise(p)
+    # the selection runs against the noise measured without the first selection's lines
+    first = wrinkles.select_lines(
+        ridges.response,
+        skin,
+        p.mm_per_px,
+        np.maximum(m.wrinkle_min_contrast_l.value, m.wrinkle_min_snr.value * noise),
+        min_length_mm=m.wrinkle_min_length_mm.value,
+        min_elongation=m.wrinkle_min_elongation.value,
+    )
+    reach_px = wrinkles.line_reach_mm(m.texture_coarse_mm.value) / p.mm_per_px
+    noise = wrinkles.signal_free_noise(
+        metrics.texture_band(p),
+        metrics.inner_skin(p),  # the skin the texture noise is measured on
+        wrinkles.grown(first.lines, reach_px),
+        p.mm_per_px,
+        window_mm=m.contrast_window_mm.value,
+        noise=noise,
+    )
     candidates = ridges.response > np.maximum(
         m.wrinkle_min_contrast_l.value, m.wrinkle_min_snr.value * noise
     )

@@ -351,6 +351,8 @@ def ridge_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
 
 
 def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
+    """The face's lines, selected against the local texture measured without them
+    (``wrinkles.ridge_map``)."""
     m = p.settings.metrics
     return p.cached(
         "ridges",
@@ -365,6 +367,9 @@ def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
             min_elongation=m.wrinkle_min_elongation.value,
             beta=m.wrinkle_anisotropy_beta.value,
             noise=texture_noise(p),
+            texture=texture_band(p),
+            window_mm=m.contrast_window_mm.value,
+            signal_reach_mm=wrinkles.line_reach_mm(m.texture_coarse_mm.value),
         ),
     )
 

@@ -41,8 +41,9 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.morphology import skeletonize
 
-from microneedling.analysis.illumination import robust_sigma
+from microneedling.analysis.illumination import CODES_PER_L, robust_sigma
 from microneedling.analysis.pores import eigenvalues
+from microneedling.analysis.stats import median
 
 RIDGE_MM_PER_PX = 0.2  # the finest pixel the ridge filter runs at
 SIGMA_PX = 2.0  # each scale runs on pixels of sigma / SIGMA_PX (or finer, as the image allows)
@@ -50,6 +51,7 @@ MIN_SIGMA_PX = 0.7  # a scale finer than this is read at this (the image's own s
 LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
 FLOOR_IN_PIXEL_PX = 0.5 * np.sqrt(2.0)  # a valley floor this near a pixel's centre is in it
 REMAP_WIDTH = 1024
+MAX_LEFT_OUT = 0.5  # a noise window with more signal than this takes the skin's typical texture
 BACKGROUND_SCALES = 4.0  # the centre-line test reads the slope left after a Gaussian this wide
 
 
@@ -413,6 +415,9 @@ def ridge_map(
     min_elongation: float,
     beta: float = 0.5,
     noise: NDArray[np.float32] | None = None,
+    texture: NDArray[np.float32] | None = None,
+    window_mm: float = 3.0,
+    signal_reach_mm: float = 1.2,
 ) -> RidgeMap:
     """Dark elongated lines over the skin, each at least ``min_length_mm`` along its skeleton.
 
@@ -420,16 +425,54 @@ def ridge_map(
     texture's SD (or, without it, the response's robust spread over the skin).
     The filter runs per scale on a reduced image (``ridge_response``); response, lines and
     skeleton are given back at the image's resolution.
+
+    Given ``texture``, the band-passed image ``noise`` was measured from (robust SD over windows
+    of ``window_mm``), the noise is measured again with the lines found, grown by
+    ``signal_reach_mm`` (``line_reach_mm``), left out (``signal_free_noise``), and the lines
+    are selected again against it. Why: the lines are signal, not texture; where they fill much
+    of a window (a thin strip of skin, lines close together) they raised the floor they must
+    stand out from, up to twice the bare skin's, so a line near the floor broke into pieces that
+    came and went as the face turned (planted forehead lines: wrinkle length CV 7.7% under
+    +-2 deg of rotation, 1.2% with the lines left out). The response does not depend on the
+    noise: it is computed once, and only the selection runs again. Where the first selection
+    keeps no line, it is the result.
     """
     response = ridge_response(
         image, skin, mm_per_px, sigmas_mm, beta=beta, floor=0.5 * min_contrast
     )
+    limits = {"min_length_mm": min_length_mm, "min_elongation": min_elongation}
     if noise is None:  # no local texture map: the response's own spread over the skin
         spread = robust_sigma(response[skin]) if skin.any() else 0.0
         base = float(np.median(response[skin])) if skin.any() else 0.0
-        ridges = response > max(min_contrast, base + min_snr * spread)
-    else:
-        ridges = response > np.maximum(min_contrast, min_snr * noise)
+        floor = max(min_contrast, base + min_snr * spread)
+        return select_lines(response, skin, mm_per_px, floor, **limits)
+    found = select_lines(
+        response, skin, mm_per_px, np.maximum(min_contrast, min_snr * noise), **limits
+    )
+    if texture is None:
+        return found
+    if not found.lines.any():
+        return found
+    signal = grown(found.lines, signal_reach_mm / mm_per_px)
+    clean = signal_free_noise(texture, skin, signal, mm_per_px, window_mm=window_mm, noise=noise)
+    return select_lines(
+        response, skin, mm_per_px, np.maximum(min_contrast, min_snr * clean), **limits
+    )
+
+
+def select_lines(
+    response: NDArray[np.float32],
+    skin: NDArray[np.bool_],
+    mm_per_px: float,
+    threshold: float | NDArray[np.float32],
+    *,
+    min_length_mm: float,
+    min_elongation: float,
+) -> RidgeMap:
+    """The lines of a ridge ``response``: its pieces above ``threshold`` (L*, one value or one
+    per pixel) on the skin whose skeleton is at least ``min_length_mm`` long and
+    ``min_elongation`` times its mean width (area / length)."""
+    ridges = response > threshold
     ridges &= skin
     count, pieces, stats = label_pieces(ridges)
     # A piece of N pixels has a skeleton at most (2 + 2 sqrt 2) N long (each pixel adds at most
@@ -452,6 +495,92 @@ def ridge_map(
     on_line = keep[owner]
     kept_skeleton.ravel()[flat[on_line]] = True
     return RidgeMap(response, kept_skeleton, lines)
+
+
+def grown(mask: NDArray[np.bool_], reach_px: float) -> NDArray[np.bool_]:
+    """``mask`` grown by a disk of ``reach_px`` (at least one pixel)."""
+    size = 2 * max(int(np.ceil(reach_px)), 1) + 1
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    return np.asarray(cv2.dilate(mask.view(np.uint8), disk) > 0)
+
+
+def signal_free_noise(
+    detail: NDArray[np.float32],
+    skin: NDArray[np.bool_],
+    signal: NDArray[np.bool_],
+    mm_per_px: float,
+    *,
+    window_mm: float,
+    noise: NDArray[np.float32],
+) -> NDArray[np.float32]:
+    """``illumination.local_contrast`` of ``detail`` with the ``signal`` pixels left out of each
+    window's median, recomputed only within reach of them; ``noise``, the estimate with them in,
+    is kept elsewhere and wherever it is lower. A window more than ``MAX_LEFT_OUT`` signal takes
+    the typical value of the skin without the signal.
+
+    Why: a noise floor measured over the features it is meant to separate from the background
+    rises with them; detectors estimate the background's noise with the detected sources masked
+    and detect again, a cell with too many masked pixels taking the wider background's value
+    (Bertin & Arnouts 1996: SExtractor's background and RMS maps; photutils' ``Background2D``
+    leaves out boxes with more than ``exclude_percentile`` masked). The median leaves the signal
+    out exactly: half of its pixels (one colour of a checkerboard) are set under every value and
+    half over, which leaves the median of the rest in the middle of the window's ranks (to a
+    pixel or two: the colours of a window's signal pixels differ by that).
+
+    References
+    ----------
+    Bertin E, Arnouts S. SExtractor: software for source extraction. Astron Astrophys Suppl Ser
+    1996;117:393-404.
+    """
+    size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)  # local_contrast's window
+    _, rows, cols = pixels_of(signal)
+    if rows.size == 0:
+        return noise
+    # a value reads pixels up to size - 1 away (the median's half window, then the largest of
+    # medians over another half window): changed within that, computed exactly within twice that
+    near = _box(rows, cols, size, signal.shape)
+    part = _box(rows, cols, 2 * size, signal.shape)
+    # off the skin |detail| takes the skin's median, as in local_contrast (so nothing changes out
+    # of reach of the signal); a window mostly of signal, the median of the skin without it
+    fill = median(np.abs(detail[skin])) if skin.any() else 0.0
+    background = skin & ~signal
+    typical = median(np.abs(detail[background])) if background.any() else fill
+    magnitude = np.where(skin[part], np.abs(detail[part]), np.float32(fill))
+    codes = _codes(magnitude)  # as local_contrast
+    left_out = signal[part]
+    parity = np.add.outer(
+        np.arange(part[0].start, part[0].stop), np.arange(part[1].start, part[1].stop)
+    )
+    codes[left_out] = np.where(parity[left_out] % 2 == 1, 255, 0).astype(np.uint8)
+    medians = cv2.medianBlur(codes, size)
+    # a window mostly of signal: too little texture left to measure, the skin's typical value
+    share = cv2.blur(left_out.astype(np.float32), (size, size), borderType=cv2.BORDER_REPLICATE)
+    medians[share > MAX_LEFT_OUT] = _codes(np.array([typical], dtype=np.float32))[0]
+    square = np.ones((size, size), np.uint8)
+    largest = cv2.dilate(medians, square, borderType=cv2.BORDER_REPLICATE)
+    table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
+    clean = cv2.LUT(largest, table)
+    inner = (
+        slice(near[0].start - part[0].start, near[0].stop - part[0].start),
+        slice(near[1].start - part[1].start, near[1].stop - part[1].start),
+    )
+    out = noise.copy()
+    out[near] = np.minimum(noise[near], clean[inner])
+    return out
+
+
+def _codes(magnitude: NDArray[np.float32]) -> NDArray[np.uint8]:
+    """|detail| as ``illumination.local_contrast``'s 8-bit codes (1/16 L*, rounded, clipped)."""
+    scaled = magnitude.astype(np.float32) * np.float32(CODES_PER_L) + np.float32(0.5)
+    return np.clip(scaled, 0, 255).astype(np.uint8)
+
+
+def line_reach_mm(band_coarse_mm: float) -> float:
+    """How far from a line's pixels its section still shows in the texture band: two of the
+    band's coarse sigmas. Why: the band (fine minus coarse Gaussian) turns a thin dark line into
+    a dip with a bright lobe either side, as wide as the coarse Gaussian; two sigmas out the lobe
+    is under a tenth of the line's depth (0.4 L* for a 6 L* line 0.6 mm wide)."""
+    return 2.0 * band_coarse_mm
 
 
 def zone_lines(
