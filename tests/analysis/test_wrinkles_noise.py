@@ -103,14 +103,15 @@ def test_noise_at_the_lines_is_the_bare_skins() -> None:
     at = found.lines
     # the problem: the lines count as texture (measured: 2.3 times the bare strip's)
     assert np.median(with_lines[at] / bare[at]) > 1.5
-    ratio = float(np.median(clean[at] / bare[at]))  # measured: 0.90
+    ratio = float(np.median(clean[at] / bare[at]))  # measured: 1.00
     assert 0.8 <= ratio <= 1.25, ratio
     assert np.all(clean <= with_lines)  # never above the estimate with the lines in
 
 
 @pytest.mark.parametrize("angle_deg", [-2.0, -1.0, 1.0, 2.0])
 def test_line_length_holds_under_small_rotations(angle_deg: float) -> None:
-    # measured, mm: 50.7 unrotated, 49.4-52.4 turned (the noise with the lines in: 36.8-46.6)
+    # measured, mm: 50.7 unrotated, 49.4-52.4 turned (with the noise measured over the lines:
+    # 46.6 unrotated, 37.5-44.6 turned, which fails at -2, -1 and +1 deg)
     upright = lines_mm(0.0)
     turned = lines_mm(angle_deg)
     assert turned >= LINES * LENGTH_MM

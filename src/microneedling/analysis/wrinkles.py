@@ -11,7 +11,9 @@ that depended on the line's angle and phase cut a line near the floor into piece
 went (wrinkle length CV 16% under +-2 deg of rotation, under 2% now). Ridge pixels above a floor
 and above a multiple of the response's robust SD over the skin form connected pieces; a piece is a
 line when its skeleton is long enough (length measured along the skeleton, not as an area) and it
-is elongated: skeleton length over mean width (area / length) above a limit.
+is elongated: skeleton length over mean width (area / length) above a limit. The local texture
+SD that lines must exceed is measured again with the lines found left out, and the lines selected
+again against it (``signal_free_noise``): lines are signal, not texture (Bertin & Arnouts 1996).
 
 References
 ----------
@@ -29,6 +31,8 @@ Cula GO, Bargo PR, Nkengne A, Kollias N. Assessing facial wrinkles: automatic de
 quantification. Skin Res Technol 2013;19:e243-51.
 Zhang TY, Suen CY. A fast parallel algorithm for thinning digital patterns. Commun ACM
 1984;27:236-9.
+Bertin E, Arnouts S. SExtractor: software for source extraction. Astron Astrophys Suppl Ser
+1996;117:393-404.
 """
 
 from __future__ import annotations
@@ -449,9 +453,7 @@ def ridge_map(
     found = select_lines(
         response, skin, mm_per_px, np.maximum(min_contrast, min_snr * noise), **limits
     )
-    if texture is None:
-        return found
-    if not found.lines.any():
+    if texture is None or not found.lines.any():
         return found
     signal = grown(found.lines, signal_reach_mm / mm_per_px)
     clean = signal_free_noise(texture, skin, signal, mm_per_px, window_mm=window_mm, noise=noise)
@@ -524,8 +526,8 @@ def signal_free_noise(
     (Bertin & Arnouts 1996: SExtractor's background and RMS maps; photutils' ``Background2D``
     leaves out boxes with more than ``exclude_percentile`` masked). The median leaves the signal
     out exactly: half of its pixels (one colour of a checkerboard) are set under every value and
-    half over, which leaves the median of the rest in the middle of the window's ranks (to a
-    pixel or two: the colours of a window's signal pixels differ by that).
+    half over, which leaves the median of the rest in the middle of the window's ranks (within a
+    rank or two where a window's signal pixels are not split evenly between the colours).
 
     References
     ----------
