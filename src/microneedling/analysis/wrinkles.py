@@ -55,6 +55,7 @@ MIN_SIGMA_PX = 0.7  # a scale finer than this is read at this (the image's own s
 LINE_GAIN = 2.0 * np.sqrt(2.0)  # a Gaussian line of depth c gives c / (2 sqrt 2) at its scale
 FLOOR_IN_PIXEL_PX = 0.5 * np.sqrt(2.0)  # a valley floor this near a pixel's centre is in it
 REMAP_WIDTH = 1024
+NOISE_TILE_PX = 48  # the signal-free noise is recomputed in tiles this wide holding a pixel in need
 MAX_LEFT_OUT = 0.5  # a noise window with more signal than this takes the skin's typical texture
 BACKGROUND_SCALES = 4.0  # the centre-line test reads the slope left after a Gaussian this wide
 
@@ -450,13 +451,21 @@ def ridge_map(
         base = float(np.median(response[skin])) if skin.any() else 0.0
         floor = max(min_contrast, base + min_snr * spread)
         return select_lines(response, skin, mm_per_px, floor, **limits)
-    found = select_lines(
-        response, skin, mm_per_px, np.maximum(min_contrast, min_snr * noise), **limits
-    )
+    threshold = np.maximum(min_contrast, min_snr * noise)
+    found = select_lines(response, skin, mm_per_px, threshold, **limits)
     if texture is None or not found.lines.any():
         return found
+    # the noise only falls, so only pixels between the floor and the threshold can change
+    unsure = response > min_contrast
+    unsure &= response <= threshold
+    unsure &= skin
     signal = grown(found.lines, signal_reach_mm / mm_per_px)
-    clean = signal_free_noise(texture, skin, signal, mm_per_px, window_mm=window_mm, noise=noise)
+    clean = signal_free_noise(
+        texture, skin, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
+    )
+    at = np.flatnonzero(unsure)
+    if not np.any(response.ravel()[at] > min_snr * clean.ravel()[at]):
+        return found  # no pixel gained: the same lines
     return select_lines(
         response, skin, mm_per_px, np.maximum(min_contrast, min_snr * clean), **limits
     )
@@ -514,11 +523,16 @@ def signal_free_noise(
     *,
     window_mm: float,
     noise: NDArray[np.float32],
+    where: NDArray[np.bool_] | None = None,
 ) -> NDArray[np.float32]:
     """``illumination.local_contrast`` of ``detail`` with the ``signal`` pixels left out of each
-    window's median, recomputed only within reach of them; ``noise``, the estimate with them in,
-    is kept elsewhere and wherever it is lower. A window more than ``MAX_LEFT_OUT`` signal takes
-    the typical value of the skin without the signal.
+    window's median; ``noise``, the estimate with them in, is kept wherever it is lower. A window
+    more than ``MAX_LEFT_OUT`` signal takes the typical value of the skin without the signal.
+
+    Only values within reach of the signal can change (``size - 1`` pixels: the median's half
+    window, then the largest of medians over another half window); they are recomputed in the
+    tiles of ``NOISE_TILE_PX`` holding a pixel of ``where`` (default: every tile) with signal in
+    reach, each from its own surroundings; ``noise`` itself is given back where there is none.
 
     Why: a noise floor measured over the features it is meant to separate from the background
     rises with them; detectors estimate the background's noise with the detected sources masked
@@ -535,39 +549,57 @@ def signal_free_noise(
     1996;117:393-404.
     """
     size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)  # local_contrast's window
-    _, rows, cols = pixels_of(signal)
-    if rows.size == 0:
+    height, width = signal.shape
+    if where is None:  # every tile
+        grid = np.meshgrid(
+            np.arange(0, height, NOISE_TILE_PX), np.arange(0, width, NOISE_TILE_PX), indexing="ij"
+        )
+        rows, cols = grid[0].ravel(), grid[1].ravel()
+    else:
+        _, rows, cols = pixels_of(where)
+    tiles = np.unique((rows // NOISE_TILE_PX) * width + cols // NOISE_TILE_PX)
+    if tiles.size == 0 or not signal.any():
         return noise
-    # a value reads pixels up to size - 1 away (the median's half window, then the largest of
-    # medians over another half window): changed within that, computed exactly within twice that
-    near = _box(rows, cols, size, signal.shape)
-    part = _box(rows, cols, 2 * size, signal.shape)
     # off the skin |detail| takes the skin's median, as in local_contrast (so nothing changes out
     # of reach of the signal); a window mostly of signal, the median of the skin without it
-    fill = median(np.abs(detail[skin])) if skin.any() else 0.0
-    background = skin & ~signal
-    typical = median(np.abs(detail[background])) if background.any() else fill
-    magnitude = np.where(skin[part], np.abs(detail[part]), np.float32(fill))
-    codes = _codes(magnitude)  # as local_contrast
-    left_out = signal[part]
-    parity = np.add.outer(
-        np.arange(part[0].start, part[0].stop), np.arange(part[1].start, part[1].stop)
-    )
-    codes[left_out] = np.where(parity[left_out] % 2 == 1, 255, 0).astype(np.uint8)
-    medians = cv2.medianBlur(codes, size)
-    # a window mostly of signal: too little texture left to measure, the skin's typical value
-    share = cv2.blur(left_out.astype(np.float32), (size, size), borderType=cv2.BORDER_REPLICATE)
-    medians[share > MAX_LEFT_OUT] = _codes(np.array([typical], dtype=np.float32))[0]
-    square = np.ones((size, size), np.uint8)
-    largest = cv2.dilate(medians, square, borderType=cv2.BORDER_REPLICATE)
+    on_skin = np.abs(detail[skin])
+    fill = median(on_skin) if on_skin.size else 0.0
+    background = on_skin[~signal[skin]]
+    typical = median(background) if background.size else fill
+    codes_of = _codes(np.array([fill, typical], dtype=np.float32))
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
-    clean = cv2.LUT(largest, table)
-    inner = (
-        slice(near[0].start - part[0].start, near[0].stop - part[0].start),
-        slice(near[1].start - part[1].start, near[1].stop - part[1].start),
-    )
+    square = np.ones((size, size), np.uint8)
     out = noise.copy()
-    out[near] = np.minimum(noise[near], clean[inner])
+    for tile in tiles:
+        top, left = (int(v) * NOISE_TILE_PX for v in divmod(int(tile), width))
+        box = (
+            slice(top, min(top + NOISE_TILE_PX, height)),
+            slice(left, min(left + NOISE_TILE_PX, width)),
+        )
+        # the tile's values read pixels up to size - 1 away: computed over the tile and that
+        part = (
+            slice(max(top - size + 1, 0), min(box[0].stop + size - 1, height)),
+            slice(max(left - size + 1, 0), min(box[1].stop + size - 1, width)),
+        )
+        left_out = signal[part]
+        if not left_out.any():
+            continue  # no signal within reach: the values are the noise given
+        codes = _codes(np.abs(detail[part]))  # as local_contrast
+        np.copyto(codes, codes_of[0], where=~skin[part])
+        parity = np.add.outer(
+            np.arange(part[0].start, part[0].stop), np.arange(part[1].start, part[1].stop)
+        )
+        codes[left_out] = np.where(parity[left_out] % 2 == 1, 255, 0).astype(np.uint8)
+        medians = cv2.medianBlur(codes, size)
+        # a window mostly of signal: too little texture left to measure, the typical value
+        share = cv2.blur(left_out.astype(np.float32), (size, size), borderType=cv2.BORDER_REPLICATE)
+        medians[share > MAX_LEFT_OUT] = codes_of[1]
+        largest = cv2.dilate(medians, square, borderType=cv2.BORDER_REPLICATE)
+        inner = (
+            slice(box[0].start - part[0].start, box[0].stop - part[0].start),
+            slice(box[1].start - part[1].start, box[1].stop - part[1].start),
+        )
+        np.minimum(noise[box], cv2.LUT(largest[inner], table), out=out[box])
     return out
 
 
