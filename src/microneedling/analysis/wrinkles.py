@@ -439,8 +439,10 @@ def ridge_map(
     stand out from, up to twice the bare skin's, so a line near the floor broke into pieces that
     came and went as the face turned (planted forehead lines: wrinkle length CV 7.7% under
     +-2 deg of rotation, 1.2% with the lines left out). The response does not depend on the
-    noise: it is computed once, and only the selection runs again. Where the first selection
-    keeps no line, it is the result.
+    noise: it is computed once, and only the selection runs again. The noise only falls, so only
+    pixels between the floor and the first threshold can change: the noise is measured again
+    there (within reach of the lines), and the selection runs again only if one of them passes.
+    Where the first selection keeps no line, it is the result.
     """
     response = ridge_response(
         image, skin, mm_per_px, sigmas_mm, beta=beta, floor=0.5 * min_contrast
