@@ -370,6 +370,7 @@ def ridge_map(p: PreparedPhoto) -> wrinkles.RidgeMap:
             texture=texture_band(p),
             window_mm=m.contrast_window_mm.value,
             signal_reach_mm=wrinkles.line_reach_mm(m.texture_coarse_mm.value),
+            noise_skin=inner_skin(p),
         ),
     )
 

@@ -423,6 +423,7 @@ def ridge_map(
     texture: NDArray[np.float32] | None = None,
     window_mm: float = 3.0,
     signal_reach_mm: float = 1.2,
+    noise_skin: NDArray[np.bool_] | None = None,
 ) -> RidgeMap:
     """Dark elongated lines over the skin, each at least ``min_length_mm`` along its skeleton.
 
@@ -432,16 +433,17 @@ def ridge_map(
     skeleton are given back at the image's resolution.
 
     Given ``texture``, the band-passed image ``noise`` was measured from (robust SD over windows
-    of ``window_mm``), the noise is measured again with the lines found, grown by
-    ``signal_reach_mm`` (``line_reach_mm``), left out (``signal_free_noise``), and the lines
-    are selected again against it. Why: the lines are signal, not texture; where they fill much
-    of a window (a thin strip of skin, lines close together) they raised the floor they must
-    stand out from, up to twice the bare skin's, so a line near the floor broke into pieces that
-    came and went as the face turned (planted forehead lines: wrinkle length CV 7.7% under
-    +-2 deg of rotation, 1.2% with the lines left out). The response does not depend on the
-    noise: it is computed once, and only the selection runs again. The noise only falls, so only
-    pixels between the floor and the first threshold can change: the noise is measured again
-    there (within reach of the lines), and the selection runs again only if one of them passes.
+    of ``window_mm`` over ``noise_skin``, by default ``skin``), the noise is measured again with
+    the lines found, grown by ``signal_reach_mm`` (``line_reach_mm``), left out
+    (``signal_free_noise``), and the lines are selected again against it. Why: the lines are
+    signal, not texture; where they fill much of a window (a thin strip of skin, lines close
+    together) they raised the floor they must stand out from, up to twice the bare skin's, so a
+    line near the floor broke into pieces that came and went as the face turned (planted
+    forehead lines: wrinkle length CV 7.7% under +-2 deg of rotation, 1.2% with the lines left
+    out). The response does not depend on the noise: it is computed once, and only the
+    selection runs again. The noise only falls, so only pixels between the floor and the first
+    threshold can change: the noise is measured again there (within reach of the lines), and
+    the selection runs again only if one of them passes.
     Where the first selection keeps no line, it is the result.
     """
     response = ridge_response(
@@ -462,8 +464,9 @@ def ridge_map(
     unsure &= response <= threshold
     unsure &= skin
     signal = grown(found.lines, signal_reach_mm / mm_per_px)
+    measured_on = skin if noise_skin is None else noise_skin
     clean = signal_free_noise(
-        texture, skin, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
+        texture, measured_on, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
     )
     at = np.flatnonzero(unsure)
     if not np.any(response.ravel()[at] > min_snr * clean.ravel()[at]):
