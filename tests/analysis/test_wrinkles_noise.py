@@ -184,7 +184,7 @@ def test_the_boxed_estimate_equals_the_plain_one() -> None:
     # the checkerboard leaves a window's median within a rank or two of the kept pixels' median
     step = 1.4826 / CODES_PER_L
     assert np.abs(fast - plain).max() <= 2 * step + 1e-6
-    assert np.mean(np.abs(fast - plain) < 1e-6) > 0.95  # measured: 0.98
+    assert np.mean(np.abs(fast - plain) < 1e-6) > 0.95  # measured: 0.99
     # nothing to leave out: the estimate is the one given
     none = np.zeros(skin.shape, dtype=bool)
     assert (

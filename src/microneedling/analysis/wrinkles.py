@@ -469,11 +469,11 @@ def ridge_map(
         texture, measured_on, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
     )
     at = np.flatnonzero(unsure)
-    if not np.any(response.ravel()[at] > min_snr * clean.ravel()[at]):
+    lowered = np.maximum(min_contrast, min_snr * clean.ravel()[at])
+    if not np.any(response.ravel()[at] > lowered):
         return found  # no pixel gained: the same lines
-    return select_lines(
-        response, skin, mm_per_px, np.maximum(min_contrast, min_snr * clean), **limits
-    )
+    threshold.ravel()[at] = lowered  # elsewhere a pixel passes with either noise or with neither
+    return select_lines(response, skin, mm_per_px, threshold, **limits)
 
 
 def select_lines(
@@ -514,10 +514,11 @@ def select_lines(
 
 
 def grown(mask: NDArray[np.bool_], reach_px: float) -> NDArray[np.bool_]:
-    """``mask`` grown by a disk of ``reach_px`` (at least one pixel)."""
+    """``mask`` grown by ``reach_px`` (at least one pixel) along rows and columns: a square, which
+    OpenCV grows by one pass per axis (a disk's reach costs several times more)."""
     size = 2 * max(int(np.ceil(reach_px)), 1) + 1
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-    return np.asarray(cv2.dilate(mask.view(np.uint8), disk) > 0)
+    square = np.ones((size, size), np.uint8)
+    return np.asarray(cv2.dilate(mask.view(np.uint8), square) > 0)
 
 
 def signal_free_noise(
