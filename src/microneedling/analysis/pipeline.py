@@ -46,7 +46,11 @@ __all__ = [
 # where they lie on the skin; lines by normalised Gaussian derivatives at any angle; the fringe
 # judged against mid-face skin; skin tone read under the eye whites' (or grey card's) exposure;
 # the roughness band never finer than 0.7 px.
-ANALYSIS_VERSION = "analysis-3"
+# analysis-4: the face crop refined from the mesh where the detector misplaced the face; the
+# forehead's lower edge held at the schematic height near the brows; lines sought on the skin
+# closed over shadow specks, with the skin's level continued off it, and selected against the
+# texture noise measured without them.
+ANALYSIS_VERSION = "analysis-4"
 MIN_ZONE_PX = 50
 
 
