@@ -456,7 +456,9 @@ def ridge_map(
         floor = max(min_contrast, base + min_snr * spread)
         return select_lines(response, skin, mm_per_px, floor, **limits)
     threshold = np.maximum(min_contrast, min_snr * noise)
-    found = select_lines(response, skin, mm_per_px, threshold, **limits)
+    ridges = response > threshold
+    ridges &= skin
+    found = lines_of(response, ridges, mm_per_px, **limits)
     if texture is None or not found.lines.any():
         return found
     # the noise only falls, so only pixels between the floor and the threshold can change
@@ -472,8 +474,8 @@ def ridge_map(
     lowered = np.maximum(min_contrast, min_snr * clean.ravel()[at])
     if not np.any(response.ravel()[at] > lowered):
         return found  # no pixel gained: the same lines
-    threshold.ravel()[at] = lowered  # elsewhere a pixel passes with either noise or with neither
-    return select_lines(response, skin, mm_per_px, threshold, **limits)
+    # elsewhere a pixel passes with either noise or with neither: the lines grow by these
+    return add_to_lines(found, ridges, at[response.ravel()[at] > lowered], mm_per_px, **limits)
 
 
 def select_lines(
@@ -490,6 +492,21 @@ def select_lines(
     ``min_elongation`` times its mean width (area / length)."""
     ridges = response > threshold
     ridges &= skin
+    return lines_of(
+        response, ridges, mm_per_px, min_length_mm=min_length_mm, min_elongation=min_elongation
+    )
+
+
+def lines_of(
+    response: NDArray[np.float32],
+    ridges: NDArray[np.bool_],
+    mm_per_px: float,
+    *,
+    min_length_mm: float,
+    min_elongation: float,
+) -> RidgeMap:
+    """``select_lines`` of the pixels ``ridges`` (above the threshold, on the skin): the pieces
+    whose skeleton is long and elongated enough, each judged on its own pixels only."""
     count, pieces, stats = label_pieces(ridges)
     # A piece of N pixels has a skeleton at most (2 + 2 sqrt 2) N long (each pixel adds at most
     # two straight and two diagonal steps): smaller pieces are left out anyway, unskeletonised.
@@ -511,6 +528,50 @@ def select_lines(
     on_line = keep[owner]
     kept_skeleton.ravel()[flat[on_line]] = True
     return RidgeMap(response, kept_skeleton, lines)
+
+
+def add_to_lines(
+    found: RidgeMap,
+    ridges: NDArray[np.bool_],
+    gained: NDArray[np.intp],
+    mm_per_px: float,
+    *,
+    min_length_mm: float,
+    min_elongation: float,
+) -> RidgeMap:
+    """``select_lines`` again after the pixels ``gained`` (flat indices) pass the threshold too,
+    ``found`` being the lines of ``ridges`` (``lines_of``): the pieces of both holding a gained
+    pixel are judged again, over their own box; every other piece is as it was, and so is its
+    verdict.
+
+    Why: a piece is kept or left out on its own pixels alone (its skeleton, length and area), so
+    only the pieces that a gained pixel joins or grows can change; selecting over the whole face
+    again cost 11 ms on the 12 MP photo (labelling and thinning every piece once more).
+    """
+    if gained.size == 0:
+        return found
+    # the pieces holding a gained pixel: each flooded (8-connected) from its first gained pixel
+    marks = ridges.view(np.uint8).copy()
+    marks.ravel()[gained] = 1
+    for seed in gained:
+        row, col = divmod(int(seed), ridges.shape[1])
+        if marks[row, col] == 1:
+            cv2.floodFill(marks, None, (col, row), 2, flags=8)
+    changed = marks == 2
+    x, y, w, h = cv2.boundingRect(changed.view(np.uint8))
+    box = (slice(y, y + h), slice(x, x + w))
+    again = lines_of(
+        found.response[box],
+        changed[box],
+        mm_per_px,
+        min_length_mm=min_length_mm,
+        min_elongation=min_elongation,
+    )
+    lines = found.lines & ~changed
+    lines[box] |= again.lines
+    skeleton = found.skeleton & ~changed
+    skeleton[box] |= again.skeleton
+    return RidgeMap(found.response, skeleton, lines)
 
 
 def grown(mask: NDArray[np.bool_], reach_px: float) -> NDArray[np.bool_]:
