@@ -636,31 +636,28 @@ def signal_free_noise(
     codes_of = _codes(np.array([fill, typical], dtype=np.float32))
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
     square = np.ones((size, size), np.uint8)
+    # the left-out pixels' codes, 255 and 0 by the parity of row + column (a checkerboard)
+    span = NOISE_TILE_PX + 2 * (size - 1)
+    odd = np.add.outer(np.arange(span + 1), np.arange(width + 2 * size)) % 2 == 1
+    checker = np.where(odd, 255, 0).astype(np.uint8)
     out = noise.copy()
-    for tile in tiles:
-        top, left = (int(v) * NOISE_TILE_PX for v in divmod(int(tile), width))
-        box = (
-            slice(top, min(top + NOISE_TILE_PX, height)),
-            slice(left, min(left + NOISE_TILE_PX, width)),
-        )
-        # the tile's values read pixels up to size - 1 away: computed over the tile and that
+    for top, left, right in _tile_runs(tiles, width, signal, size):
+        box = (slice(top, min(top + NOISE_TILE_PX, height)), slice(left, right))
+        # the run's values read pixels up to size - 1 away: computed over the run and that
         part = (
             slice(max(top - size + 1, 0), min(box[0].stop + size - 1, height)),
-            slice(max(left - size + 1, 0), min(box[1].stop + size - 1, width)),
+            slice(max(left - size + 1, 0), min(right + size - 1, width)),
         )
         left_out = signal[part]
-        if not left_out.any():
-            continue  # no signal within reach: the values are the noise given
         codes = _codes(np.abs(detail[part]))  # as local_contrast
         np.copyto(codes, codes_of[0], where=~skin[part])
-        parity = np.add.outer(
-            np.arange(part[0].start, part[0].stop), np.arange(part[1].start, part[1].stop)
-        )
-        codes[left_out] = np.where(parity[left_out] % 2 == 1, 255, 0).astype(np.uint8)
+        rows, cols = left_out.shape
+        parity = (part[0].start + part[1].start) % 2
+        np.copyto(codes, checker[parity : parity + rows, :cols], where=left_out)
         medians = cv2.medianBlur(codes, size)
         # a window mostly of signal: too little texture left to measure, the typical value
         share = cv2.blur(left_out.astype(np.float32), (size, size), borderType=cv2.BORDER_REPLICATE)
-        medians[share > MAX_LEFT_OUT] = codes_of[1]
+        np.copyto(medians, codes_of[1], where=share > MAX_LEFT_OUT)
         largest = cv2.dilate(medians, square, borderType=cv2.BORDER_REPLICATE)
         inner = (
             slice(box[0].start - part[0].start, box[0].stop - part[0].start),
@@ -668,6 +665,36 @@ def signal_free_noise(
         )
         np.minimum(noise[box], cv2.LUT(largest[inner], table), out=out[box])
     return out
+
+
+def _tile_runs(
+    tiles: NDArray[np.intp], width: int, signal: NDArray[np.bool_], size: int
+) -> list[tuple[int, int, int]]:
+    """The ``tiles`` (row-major numbers, ``width`` pixels a row) with ``signal`` within
+    ``size - 1`` pixels, joined into runs along their row: (top, left, right) in pixels.
+
+    Why: each tile is computed with a margin of ``size - 1`` on every side, three times its own
+    pixels at 48 px; a run of neighbours shares the margins between them. The values are the
+    same: every pixel of a run is computed from the same window, at least ``size - 1`` inside
+    the run's part or at the image's edge, where both read the same replicated border.
+    """
+    height = signal.shape[0]
+    runs: list[tuple[int, int, int]] = []
+    for tile in tiles:
+        row, col = divmod(int(tile), width)
+        top, left = row * NOISE_TILE_PX, col * NOISE_TILE_PX
+        right = min(left + NOISE_TILE_PX, width)
+        reach = (
+            slice(max(top - size + 1, 0), min(top + NOISE_TILE_PX + size - 1, height)),
+            slice(max(left - size + 1, 0), min(right + size - 1, width)),
+        )
+        if not signal[reach].any():
+            continue  # no signal within reach: the values are the noise given
+        if runs and runs[-1][0] == top and runs[-1][2] == left:
+            runs[-1] = (top, runs[-1][1], right)
+        else:
+            runs.append((top, left, right))
+    return runs
 
 
 def _codes(magnitude: NDArray[np.float32]) -> NDArray[np.uint8]:
