@@ -553,24 +553,26 @@ def add_to_lines(
     # the pieces holding a gained pixel: each flooded (8-connected) from its first gained pixel
     marks = ridges.view(np.uint8).copy()
     marks.ravel()[gained] = 1
+    top, left, bottom, right = marks.shape[0], marks.shape[1], 0, 0  # the flooded pixels' box
     for seed in gained:
         row, col = divmod(int(seed), ridges.shape[1])
         if marks[row, col] == 1:
-            cv2.floodFill(marks, None, (col, row), 2, flags=8)
-    changed = marks == 2
-    x, y, w, h = cv2.boundingRect(changed.view(np.uint8))
-    box = (slice(y, y + h), slice(x, x + w))
+            x, y, w, h = cv2.floodFill(marks, None, (col, row), 2, flags=8)[3]
+            top, left = min(top, y), min(left, x)
+            bottom, right = max(bottom, y + h), max(right, x + w)
+    box = (slice(top, bottom), slice(left, right))
+    changed = marks[box] == 2
     again = lines_of(
         found.response[box],
-        changed[box],
+        changed,
         mm_per_px,
         min_length_mm=min_length_mm,
         min_elongation=min_elongation,
     )
-    lines = found.lines & ~changed
-    lines[box] |= again.lines
-    skeleton = found.skeleton & ~changed
-    skeleton[box] |= again.skeleton
+    lines, skeleton = found.lines.copy(), found.skeleton.copy()
+    for kept, new in ((lines, again.lines), (skeleton, again.skeleton)):
+        kept[box] &= ~changed
+        kept[box] |= new
     return RidgeMap(found.response, skeleton, lines)
 
 
