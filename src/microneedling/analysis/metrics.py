@@ -175,8 +175,8 @@ def fill_off_skin(image: NDArray[np.float32], skin: Mask, sigma_px: float) -> ND
     """
     if not skin.any():
         return image
-    near, cover = masked_blur_and_cover(image, skin, sigma_px)
-    out = np.where(cover > 0.05, near, np.float32(median(image[skin])))
+    out, cover = masked_blur_and_cover(image, skin, sigma_px)  # the mean, written over
+    np.copyto(out, np.float32(median(image[skin])), where=cover <= 0.05)
     np.copyto(out, image, where=skin)
     return out
 
