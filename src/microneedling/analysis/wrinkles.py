@@ -443,8 +443,8 @@ def ridge_map(
     out). The response does not depend on the noise: it is computed once, and only the
     selection runs again. The noise only falls, so only pixels between the floor and the first
     threshold can change: the noise is measured again there (within reach of the lines), and
-    the selection runs again only if one of them passes.
-    Where the first selection keeps no line, it is the result.
+    the selection runs again only if one of them passes, and then only over the pieces such a
+    pixel joins (``add_to_lines``). Where the first selection keeps no line, it is the result.
     """
     response = ridge_response(
         image, skin, mm_per_px, sigmas_mm, beta=beta, floor=0.5 * min_contrast
@@ -601,7 +601,8 @@ def signal_free_noise(
     Only values within reach of the signal can change (``size - 1`` pixels: the median's half
     window, then the largest of medians over another half window); they are recomputed in the
     tiles of ``NOISE_TILE_PX`` holding a pixel of ``where`` (default: every tile) with signal in
-    reach, each from its own surroundings; ``noise`` itself is given back where there is none.
+    reach, each from its own surroundings (neighbours along a row as one run, ``_tile_runs``);
+    ``noise`` itself is given back where there is none.
 
     Why: a noise floor measured over the features it is meant to separate from the background
     rises with them; detectors estimate the background's noise with the detected sources masked
