@@ -832,3 +832,29 @@ def test_signal_free_noise_in_runs_of_tiles_equals_the_whole_image(seed: int) ->
         tiled[top : top + wrinkles.NOISE_TILE_PX, left : left + wrinkles.NOISE_TILE_PX] = True
     assert np.array_equal(some[tiled], plain[tiled])
     assert np.array_equal(some[~tiled], noise[~tiled])
+
+
+def test_eigenvalue_terms_equal_the_plain_expression() -> None:
+    """Half the trace and the root, computed in place, give the plain expression's eigenvalues
+    bit for bit (float32 filter outputs, with exact zeros, ties and values far apart)."""
+    from microneedling.analysis.pores import eigenvalue_terms, eigenvalues
+
+    rng = np.random.default_rng(38)
+    shape = (157, 203)
+    drr, dcc, drc = (
+        (rng.normal(0, 1, shape) * 10.0 ** rng.integers(-6, 4, shape)).astype(np.float32)
+        for _ in range(3)
+    )
+    drr[:5], dcc[:5], drc[:5] = 0.0, 0.0, 0.0
+    dcc[5:10] = drr[5:10]
+    half_trace, root = eigenvalue_terms(drr, dcc, drc)
+    plain_half = 0.5 * (drr + dcc)
+    plain_root = np.sqrt(0.25 * (drr - dcc) ** 2 + drc**2)
+    assert half_trace.dtype == root.dtype == np.float32
+    assert np.array_equal(half_trace, plain_half) and np.array_equal(root, plain_root)
+    large, small = eigenvalues(drr, dcc, drc)
+    assert np.array_equal(large, plain_half + plain_root)
+    assert np.array_equal(small, plain_half - plain_root)
+    flat = np.flatnonzero(rng.random(shape) < 0.01)
+    at = half_trace.ravel().take(flat) - root.ravel().take(flat)
+    assert np.array_equal(at, (plain_half - plain_root).ravel()[flat])

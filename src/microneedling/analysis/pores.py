@@ -101,9 +101,23 @@ def eigenvalues(
     drr: Float, dcc: Float, drc: Float
 ) -> tuple[NDArray[np.float32], NDArray[np.float32]]:
     """The Hessian's larger and smaller eigenvalue at each pixel."""
-    half_trace = 0.5 * (drr + dcc)
-    root = np.sqrt(0.25 * (drr - dcc) ** 2 + drc**2)
+    half_trace, root = eigenvalue_terms(drr, dcc, drc)
     return half_trace + root, half_trace - root
+
+
+def eigenvalue_terms(drr: Float, dcc: Float, drc: Float) -> tuple[Float, Float]:
+    """Half the trace and the root sqrt((drr - dcc)^2 / 4 + drc^2): the Hessian's eigenvalues
+    are their sum (larger) and difference (smaller). Computed into the two arrays given back,
+    with one temporary (the same float operations as the plain expression): a caller that reads
+    the smaller eigenvalue at a few pixels forms it there only."""
+    half_trace = np.add(drr, dcc)
+    half_trace *= 0.5
+    root = np.subtract(drr, dcc)
+    np.square(root, out=root)
+    root *= 0.25
+    root += np.square(drc)
+    np.sqrt(root, out=root)
+    return half_trace, root
 
 
 # The Laplacian's five-point second difference, (-1, 16, -30, 16, -1) / 12 along each axis: exact

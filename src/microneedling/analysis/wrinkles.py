@@ -46,7 +46,7 @@ from numpy.typing import NDArray
 from skimage.morphology import skeletonize
 
 from microneedling.analysis.illumination import CODES_PER_L, robust_sigma
-from microneedling.analysis.pores import eigenvalues
+from microneedling.analysis.pores import eigenvalue_terms
 from microneedling.analysis.stats import median
 
 RIDGE_MM_PER_PX = 0.2  # the finest pixel the ridge filter runs at
@@ -301,7 +301,8 @@ def dark_ridge_response(
         drr = cv2.sepFilter2D(image, cv2.CV_32F, smooth, second, borderType=border)
         dcc = cv2.sepFilter2D(image, cv2.CV_32F, second, smooth, borderType=border)
         drc = cv2.sepFilter2D(image, cv2.CV_32F, first, first, borderType=border)
-        large, small = eigenvalues(drr, dcc, drc)
+        half_trace, root = eigenvalue_terms(drr, dcc, drc)
+        large = np.add(half_trace, root)  # the smaller eigenvalue only where it is read
         scale = float(sigma**2 * LINE_GAIN)
         # the sub-pixel peak lifts a pixel by at most about a third: candidates from 0.7 floor
         above = large * scale > 0.7 * floor
@@ -317,7 +318,8 @@ def dark_ridge_response(
         flat, rows, cols, peak = flat[kept], rows[kept], cols[kept], peak[kept]
         if rows.size == 0:
             continue
-        big, little = here[kept], small.ravel().take(flat)
+        big = here[kept]
+        little = half_trace.ravel().take(flat) - root.ravel().take(flat)
         ratio = np.abs(little) / big
         # the slope at the line's own scale: the background's shading, smooth over
         # BACKGROUND_SCALES sigmas, is taken off first (a line on a slope is still a line)
