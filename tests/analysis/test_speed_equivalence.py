@@ -885,3 +885,126 @@ def test_median_code_is_the_code_of_the_median(case: str) -> None:
     plain = wrinkles._codes(np.array([median(values) if values.size else 0.0], np.float32))[0]
     assert median_code(values) == plain
     assert np.array_equal(values, kept)  # the values given are not changed
+
+
+def _plain_hessian_at(
+    smooth: Float, rows: NDArray[np.intp], cols: NDArray[np.intp]
+) -> tuple[Float, Float, Float]:
+    """``pores.hessian_at`` as written before, with 2-D indices."""
+    height, width = smooth.shape
+    up, down = np.maximum(rows - 1, 0), np.minimum(rows + 1, height - 1)
+    left, right = np.maximum(cols - 1, 0), np.minimum(cols + 1, width - 1)
+    centre = smooth[rows, cols]
+    drr = smooth[up, cols] - 2 * centre + smooth[down, cols]
+    dcc = smooth[rows, left] - 2 * centre + smooth[rows, right]
+    drc = (smooth[down, right] - smooth[down, left] - smooth[up, right] + smooth[up, left]) / 4
+    f32 = np.float32
+    return drr.astype(f32), dcc.astype(f32), drc.astype(f32)
+
+
+def _plain_refine_peaks(
+    stack: Float, levels: NDArray[np.intp], rows: NDArray[np.intp], cols: NDArray[np.intp]
+) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """``pores.refine_peaks`` as written before, with 3-D indices."""
+    n_levels, height, width = stack.shape
+    k = np.clip(levels, 1, n_levels - 2)
+    r = np.clip(rows, 1, height - 2)
+    c = np.clip(cols, 1, width - 2)
+    v = stack[k, r, c].astype(np.float64)
+
+    def at(dk: int, dr: int, dc: int) -> NDArray[np.float64]:
+        return np.asarray(stack[k + dk, r + dr, c + dc], dtype=np.float64)
+
+    grad = np.stack(
+        [
+            (at(1, 0, 0) - at(-1, 0, 0)) / 2,
+            (at(0, 1, 0) - at(0, -1, 0)) / 2,
+            (at(0, 0, 1) - at(0, 0, -1)) / 2,
+        ],
+        axis=-1,
+    )
+    hess = np.empty((len(v), 3, 3))
+    hess[:, 0, 0] = at(1, 0, 0) - 2 * v + at(-1, 0, 0)
+    hess[:, 1, 1] = at(0, 1, 0) - 2 * v + at(0, -1, 0)
+    hess[:, 2, 2] = at(0, 0, 1) - 2 * v + at(0, 0, -1)
+    hess[:, 0, 1] = hess[:, 1, 0] = (at(1, 1, 0) - at(1, -1, 0) - at(-1, 1, 0) + at(-1, -1, 0)) / 4
+    hess[:, 0, 2] = hess[:, 2, 0] = (at(1, 0, 1) - at(1, 0, -1) - at(-1, 0, 1) + at(-1, 0, -1)) / 4
+    hess[:, 1, 2] = hess[:, 2, 1] = (at(0, 1, 1) - at(0, 1, -1) - at(0, -1, 1) + at(0, -1, -1)) / 4
+    offset = np.zeros((len(v), 3))
+    inside = (levels == k) & (rows == r) & (cols == c)
+    ok = inside & (np.linalg.eigvalsh(hess)[:, -1] < 0)
+    if ok.any():
+        offset[ok] = -np.linalg.solve(hess[ok], grad[ok][..., None])[..., 0]
+    offset = np.clip(offset, -0.5, 0.5)
+    value = (
+        v
+        + (grad * offset).sum(axis=1)
+        + 0.5 * (offset[:, :, None] * hess * offset[:, None, :]).sum(axis=(1, 2))
+    )
+    return offset, np.maximum(value, v)
+
+
+def _plain_level_maxima(
+    stack: Float, peaks: Float, depth_px: Float, k: int, floor: float, min_depth_px: float
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The candidate test of ``pores.dark_blobs`` as written before, with 2-D indices."""
+    level = stack[k]
+    maxima = cv2.compare(level, peaks[k], cv2.CMP_GE)
+    cv2.bitwise_and(maxima, cv2.compare(level, float(floor), cv2.CMP_GT), dst=maxima)
+    points = cv2.findNonZero(maxima)
+    if points is None:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    points = points.reshape(-1, 2)
+    rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
+    value = level[rows, cols]
+    top = (
+        (value >= peaks[k - 1][rows, cols])
+        & (value >= peaks[k + 1][rows, cols])
+        & (depth_px[rows, cols] >= min_depth_px)
+    )
+    return rows[top], cols[top]
+
+
+@pytest.mark.parametrize("seed", [40, 41])
+def test_blob_reads_at_flat_indices_equal_the_2d_and_3d_indices(seed: int) -> None:
+    """The blob detector's candidates, sub-pixel fits and Hessians read at flat indices equal
+    the 2-D and 3-D indexing they replace, bit for bit, including maxima on the image's border
+    and on the stack's first and last levels (clipped there)."""
+    from microneedling.analysis import pores
+
+    image, _, mask = _images(seed)
+    sigmas = pores.scale_levels(1.5, 5.0)
+    smooths, stack = pores.smoothed_stack(image, sigmas)
+    peaks = np.empty_like(stack)
+    for k, level in enumerate(stack):
+        cv2.dilate(level, np.ones((3, 3), np.uint8), dst=peaks[k])
+    depth_px = cv2.distanceTransform(mask.astype(np.uint8), cv2.DIST_L2, 3)
+    maxima: list[NDArray[np.intp]] = []
+    for k in range(1, len(sigmas) - 1):
+        for floor, min_depth in ((0.0, 0.0), (0.05, float(sigmas[k] * np.sqrt(2))), (1e9, 0.0)):
+            fast = pores.level_maxima(stack, peaks, depth_px, k, floor, min_depth)
+            plain = _plain_level_maxima(stack, peaks, depth_px, k, floor, min_depth)
+            assert all(np.array_equal(a, b) for a, b in zip(fast, plain, strict=True))
+            if floor == 0.0:
+                maxima.append(np.stack([np.full(fast[0].size, k), *fast]))
+    found = np.concatenate(maxima, axis=1)
+    assert found.shape[1] > 20
+    rng = np.random.default_rng(seed)
+    n = 400  # random pixels (most not maxima, some on the border) and the maxima found
+    levels = np.concatenate([rng.integers(0, len(sigmas), n), found[0]])
+    rows = np.concatenate([rng.integers(0, image.shape[0], n), found[1]])
+    cols = np.concatenate([rng.integers(0, image.shape[1], n), found[2]])
+    rows[:10], cols[10:20] = 0, image.shape[1] - 1
+    refined = pores.refine_peaks(stack, levels, rows, cols)
+    assert np.count_nonzero(refined[0].any(axis=1)) > 20  # maxima fitted off their sample
+    for fast_part, plain_part in zip(
+        refined,
+        _plain_refine_peaks(stack, levels, rows, cols),
+        strict=True,
+    ):
+        assert np.array_equal(fast_part, plain_part)
+    for k in range(len(sigmas)):
+        at = levels == k
+        fast_h = pores.hessian_at(smooths[k], rows[at], cols[at])
+        plain_h = _plain_hessian_at(smooths[k], rows[at], cols[at])
+        assert all(np.array_equal(a, b) for a, b in zip(fast_h, plain_h, strict=True))

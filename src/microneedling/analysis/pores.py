@@ -151,12 +151,20 @@ def hessian_at(
     """Second differences (row-row, col-col, row-col) of a smoothed image at given pixels (the
     image's edge pixels repeated beyond it)."""
     height, width = smooth.shape
-    up, down = np.maximum(rows - 1, 0), np.minimum(rows + 1, height - 1)
+    flat = smooth.ravel()  # read at flat indices (``take``: a 2-D index is slower)
+    up = np.maximum(rows - 1, 0) * width
+    down = np.minimum(rows + 1, height - 1) * width
+    here = rows * width
     left, right = np.maximum(cols - 1, 0), np.minimum(cols + 1, width - 1)
-    centre = smooth[rows, cols]
-    drr = smooth[up, cols] - 2 * centre + smooth[down, cols]
-    dcc = smooth[rows, left] - 2 * centre + smooth[rows, right]
-    drc = (smooth[down, right] - smooth[down, left] - smooth[up, right] + smooth[up, left]) / 4
+    centre = flat.take(here + cols)
+    drr = flat.take(up + cols) - 2 * centre + flat.take(down + cols)
+    dcc = flat.take(here + left) - 2 * centre + flat.take(here + right)
+    drc = (
+        flat.take(down + right)
+        - flat.take(down + left)
+        - flat.take(up + right)
+        + flat.take(up + left)
+    ) / 4
     f32 = np.float32
     return drr.astype(f32), dcc.astype(f32), drc.astype(f32)
 
@@ -176,10 +184,12 @@ def refine_peaks(
     k = np.clip(levels, 1, n_levels - 2)
     r = np.clip(rows, 1, height - 2)
     c = np.clip(cols, 1, width - 2)
-    v = stack[k, r, c].astype(np.float64)
+    flat = stack.ravel()  # read at flat indices (``take``: a 3-D index is slower)
+    base = (k * height + r) * width + c
+    v = flat.take(base).astype(np.float64)
 
     def at(dk: int, dr: int, dc: int) -> NDArray[np.float64]:
-        return np.asarray(stack[k + dk, r + dr, c + dc], dtype=np.float64)
+        return np.asarray(flat.take(base + (dk * height + dr) * width + dc), dtype=np.float64)
 
     grad = np.stack(
         [
@@ -227,6 +237,39 @@ def search_box(
         stop = start + (stop - start) // factor * factor
         out.append((start, stop))
     return out[0], out[1]
+
+
+def level_maxima(
+    stack: Float,
+    peaks: Float,
+    depth_px: Float,
+    k: int,
+    floor: float,
+    min_depth_px: float,
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """(rows, cols) of level ``k``'s maxima in space and scale: over ``floor``, at least their
+    3 x 3 maximum (``peaks``) on their own level and on both neighbouring levels, and at least
+    ``min_depth_px`` inside the mask (``depth_px``, its distance transform); in row-major order.
+
+    The level's own maxima over the floor are few: the other tests read those pixels only, at
+    flat indices (``take``: a 2-D index is about four times slower).
+    """
+    level = stack[k]
+    maxima = cv2.compare(level, peaks[k], cv2.CMP_GE)
+    cv2.bitwise_and(maxima, cv2.compare(level, float(floor), cv2.CMP_GT), dst=maxima)
+    points = cv2.findNonZero(maxima)  # (col, row), in row-major order; None if none
+    if points is None:
+        return np.empty(0, np.intp), np.empty(0, np.intp)
+    points = points.reshape(-1, 2)
+    rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
+    at = rows * level.shape[1] + cols
+    value = level.ravel().take(at)
+    top = (
+        (value >= peaks[k - 1].ravel().take(at))
+        & (value >= peaks[k + 1].ravel().take(at))
+        & (depth_px.ravel().take(at) >= min_depth_px)
+    )
+    return rows[top], cols[top]
 
 
 def dark_blobs(
@@ -285,21 +328,9 @@ def dark_blobs(
         level = stack[k]
         if noise is None and work_mask.any():
             floors[k] = max(floors[k], min_snr * robust_sigma(level[work_mask]))
-        # the level's own maxima over the floor are few: the other tests at those pixels only
-        maxima = cv2.compare(level, peaks[k], cv2.CMP_GE)
-        cv2.bitwise_and(maxima, cv2.compare(level, float(0.75 * floors[k]), cv2.CMP_GT), dst=maxima)
-        points = cv2.findNonZero(maxima)  # (col, row), in row-major order; None if none
-        if points is None:
-            continue
-        points = points.reshape(-1, 2)
-        rows, cols = points[:, 1].astype(np.intp), points[:, 0].astype(np.intp)
-        value = level[rows, cols]
-        top = (
-            (value >= peaks[k - 1][rows, cols])
-            & (value >= peaks[k + 1][rows, cols])
-            & (depth_px[rows, cols] >= sigmas[k] * np.sqrt(2))
+        rows, cols = level_maxima(
+            stack, peaks, depth_px, k, 0.75 * floors[k], sigmas[k] * np.sqrt(2)
         )
-        rows, cols = rows[top], cols[top]
         rows_all.append(rows)
         cols_all.append(cols)
         levels_all.append(np.full(rows.size, k))
