@@ -860,33 +860,6 @@ def test_eigenvalue_terms_equal_the_plain_expression() -> None:
     assert np.array_equal(at, (plain_half - plain_root).ravel()[flat])
 
 
-@pytest.mark.parametrize("case", ["odd", "even", "straddle", "empty", "clipped"])
-def test_median_code_is_the_code_of_the_median(case: str) -> None:
-    """``median_code`` (from the codes' histogram) equals coding ``stats.median``'s value, as
-    ``signal_free_noise`` did: odd and even counts, two middle values either side of a code's
-    edge (the median itself is then read), no values, values over the codes' range."""
-    from microneedling.analysis import wrinkles
-    from microneedling.analysis.illumination import median_code
-    from microneedling.analysis.stats import median
-
-    rng = np.random.default_rng(39)
-    values = np.abs(rng.normal(0, 1.5, 10_001 if case == "odd" else 10_000)).astype(np.float32)
-    if case == "straddle":
-        order = np.argsort(values, kind="stable")
-        n = values.size
-        values[order[n // 2 - 1]], values[order[n // 2]] = 2.5 / 16 - 0.03, 2.5 / 16 + 0.03
-        values[order[: n // 2 - 1]] = 0.01
-        values[order[n // 2 + 1 :]] = 0.5
-    elif case == "empty":
-        values = values[:0]
-    elif case == "clipped":
-        values += 20.0  # every code 255
-    kept = values.copy()
-    plain = wrinkles._codes(np.array([median(values) if values.size else 0.0], np.float32))[0]
-    assert median_code(values) == plain
-    assert np.array_equal(values, kept)  # the values given are not changed
-
-
 def _plain_hessian_at(
     smooth: Float, rows: NDArray[np.intp], cols: NDArray[np.intp]
 ) -> tuple[Float, Float, Float]:

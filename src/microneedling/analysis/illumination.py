@@ -18,7 +18,7 @@ CIE 15:2004 Colorimetry, 3rd ed. (CIELAB lightness).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import cv2
@@ -191,32 +191,17 @@ def _codes(magnitude: Float) -> NDArray[np.uint8]:
 
 def _median_code(codes: NDArray[np.uint8], skin: NDArray[np.bool_], detail: Float) -> np.uint8:
     """The code of the skin's median |detail| (``stats.median``), from the histogram of the
-    skin's codes (``_code_of_median``)."""
+    skin's codes: coding never lowers a larger value's code, so the median's code is its order
+    statistic's code, or, where the median is the mean of two middle values, their common
+    code. Only when those two have different codes is the median itself taken (as before)."""
     if not skin.any():
         return _codes(np.zeros(1, np.float32))[0]
-    return _code_of_median(codes[skin], lambda: np.abs(detail[skin]))
-
-
-def median_code(magnitude: Float) -> np.uint8:
-    """The code (``_codes``) of ``stats.median(magnitude)``, 1-D values of at least 0, read from
-    the histogram of their codes (``_code_of_median``); 0's code when there are none. The same
-    code as coding the median, mostly without taking the median."""
-    if magnitude.size == 0:
-        return _codes(np.zeros(1, np.float32))[0]
-    return _code_of_median(_codes(magnitude.copy()), lambda: magnitude)
-
-
-def _code_of_median(codes: NDArray[np.uint8], magnitude: Callable[[], Float]) -> np.uint8:
-    """The code of the median of the values whose ``codes`` are given: coding never lowers a
-    larger value's code, so the median's code is its order statistic's code, or, where the median
-    is the mean of two middle values, their common code. Only when those two have different
-    codes is the median itself taken, of the values ``magnitude`` gives."""
-    cumulative = np.cumsum(np.bincount(codes, minlength=256))
+    cumulative = np.cumsum(np.bincount(codes[skin], minlength=256))
     n = int(cumulative[-1])
     middle = (n - 1) * 0.5
     low = int(np.searchsorted(cumulative, int(np.floor(middle)), side="right"))
     high = int(np.searchsorted(cumulative, min(int(np.floor(middle)) + 1, n - 1), side="right"))
     if middle % 1 == 0 or low == high:
         return np.uint8(low)
-    typical = median(magnitude())  # the middle values straddle a code: read it
+    typical = median(np.abs(detail[skin]))  # the middle values straddle a code: read it
     return _codes(np.full(1, typical, np.float32))[0]

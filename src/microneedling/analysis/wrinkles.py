@@ -45,8 +45,9 @@ import numpy as np
 from numpy.typing import NDArray
 from skimage.morphology import skeletonize
 
-from microneedling.analysis.illumination import CODES_PER_L, median_code, robust_sigma
+from microneedling.analysis.illumination import CODES_PER_L, robust_sigma
 from microneedling.analysis.pores import eigenvalue_terms
+from microneedling.analysis.stats import median
 
 RIDGE_MM_PER_PX = 0.2  # the finest pixel the ridge filter runs at
 SIGMA_PX = 2.0  # each scale runs on pixels of sigma / SIGMA_PX (or finer, as the image allows)
@@ -633,12 +634,11 @@ def signal_free_noise(
         return noise
     # off the skin |detail| takes the skin's median, as in local_contrast (so nothing changes out
     # of reach of the signal); a window mostly of signal, the median of the skin without it
-    # (their codes read from the codes' histograms, ``median_code``: the medians' own codes)
     on_skin = np.abs(detail[skin])
-    fill_code = median_code(on_skin)
+    fill = median(on_skin) if on_skin.size else 0.0
     background = on_skin[~signal[skin]]
-    typical_code = median_code(background) if background.size else fill_code
-    codes_of = np.array([fill_code, typical_code], dtype=np.uint8)
+    typical = median(background) if background.size else fill
+    codes_of = _codes(np.array([fill, typical], dtype=np.float32))
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
     square = np.ones((size, size), np.uint8)
     # the left-out pixels' codes, 255 and 0 by the parity of row + column (a checkerboard)
