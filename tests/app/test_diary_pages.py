@@ -37,6 +37,12 @@ def diary_clinic(database: Database) -> tuple[Knowledge, int]:
     return knowledge, treated_session(database, knowledge, depth_mm=0.5)
 
 
+def shows_code(text: str, code: str) -> bool:
+    """Whether ``code`` appears on the page as a patient code, not inside a random token (a
+    diary link's token is URL-safe base64 and may contain "P2" by chance)."""
+    return re.search(rf"(?<![A-Za-z0-9_-]){re.escape(code)}(?![A-Za-z0-9_-])", text) is not None
+
+
 def issue(web: Web, sid: int) -> str:
     """Issue a link from the clinician's page; the token as the page shows it once."""
     page = web("clinician").post(
@@ -56,7 +62,8 @@ def test_a_diary_link_opens_only_its_own_diary(web: Web) -> None:
 
     page = patient.get(f"/diary/{mine}")
     assert page.status_code == 200 and "day 0" in page.text and 'name="redness"' in page.text
-    assert "P1" not in page.text and "/patients" not in page.text  # nothing else is reachable
+    assert not shows_code(page.text, "P1") and "/patients" not in page.text  # nothing else
+    assert shows_code(f"<p>{'P1'}</p>", "P1") and not shows_code("/diary/aY70P1ph", "P1")
     saved = patient.post(
         f"/diary/{mine}",
         data={"redness": "6", "pain": "2", "swelling": "1", "signs": ["fever"]},
@@ -64,7 +71,7 @@ def test_a_diary_link_opens_only_its_own_diary(web: Web) -> None:
     )
     assert saved.status_code == 200 and "today's entry is saved" in saved.text
     assert 'id="done-today"' in saved.text
-    assert "P2" not in patient.get(f"/diary/{theirs}").text
+    assert not shows_code(patient.get(f"/diary/{theirs}").text, "P2")
     assert "<td>6</td>" not in patient.get(f"/diary/{theirs}").text  # P1's entry is not there
     with web.database.reading() as s:
         rows = s.query(DiaryEntry).all()
