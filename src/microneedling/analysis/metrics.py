@@ -199,20 +199,29 @@ def flat_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
     median, and over the fringe the skin's local mean (``fill_hair``)."""
 
     def compute() -> NDArray[np.float32]:
-        m = p.settings.metrics
-        skin = bare_skin(p)
-        flat = flat_field_lightness(
-            p.lab[..., 0],
-            skin,
-            p.mm_per_px,
-            sigma_mm=m.illumination_sigma_mm.value,
-            shading=skin_means(p)[0],
-            # fill_hair overwrites the pixels off the skin without reading them
-            fill_off_skin=REFERENCE_L + 16.0,
-        )
-        return fill_hair(flat, skin, hair(p), m.skin_edge_mm.value / p.mm_per_px)
+        reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
+        return fill_hair(flat_field(p), bare_skin(p), hair(p), reach)
 
     return p.cached("flat_lightness", compute)
+
+
+def flat_field(p: PreparedPhoto) -> NDArray[np.float32]:
+    """The photo's L* flat-fielded by the bare skin's shading (``flat_field_lightness``) at every
+    pixel, before any fill: ``flat_lightness`` keeps it on the bare skin, ``ridge_lightness``
+    also at the shadow specks the zones leave out."""
+
+    def compute() -> NDArray[np.float32]:
+        return flat_field_lightness(
+            p.lab[..., 0],
+            bare_skin(p),
+            p.mm_per_px,
+            sigma_mm=p.settings.metrics.illumination_sigma_mm.value,
+            shading=skin_means(p)[0],
+            # the fills overwrite the pixels off the skin without reading them
+            fill_off_skin=REFERENCE_L + 16.0,
+        )
+
+    return p.cached("flat_field", compute)
 
 
 def skin_b_star(p: PreparedPhoto) -> NDArray[np.float32]:
@@ -359,11 +368,9 @@ def ridge_lightness(p: PreparedPhoto) -> NDArray[np.float32]:
         skin = ridge_skin(p)
         flat = flat_lightness(p)
         specks = skin & ~bare_skin(p)
-        if specks.any():  # their own flat-fielded L*, as flat_field_lightness gives it
+        if specks.any():  # their own flat-fielded L*
             flat = flat.copy()
-            shading = np.maximum(skin_means(p)[0][specks], np.float32(1.0))
-            cube = p.lab[..., 0][specks] + np.float32(16.0)
-            flat[specks] = cube / shading * np.float32(REFERENCE_L + 16.0) - np.float32(16.0)
+            np.copyto(flat, flat_field(p), where=specks)
         reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
         return fill_off_skin(flat, skin, reach)
 
