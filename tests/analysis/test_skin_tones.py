@@ -59,7 +59,10 @@ _FAINT_PORES = (
     "(tests/analysis/test_pores_texture.py). Each level-1 pore alone (planted minus bare) reads "
     "3.2-3.6 L* at the reference lightness the flat field sets, 5-20% over the 3.0 L* floor "
     "(pore_min_contrast_l; the floor is relative to the skin's lightness, so every tone reads "
-    "alike), and the bare face's response at the same places and scale adds -1.5 to +1.4 L*: the "
+    "alike): the planted 4 L* on skin of L* 74-94 scaled by 81 / (L* + 16) to 0.12 L*; the "
+    "detector reads the dip's depth (3.87-4.08 L* on the photo's own L*; 0.96-0.98 of it on a "
+    "flat image, tests/analysis/test_pores_subpixel.py). The bare face's response at the same "
+    "places and scale adds -1.5 to +1.4 L*: the "
     "round ones read 2.4-5.2 L*; two fall under the floor, one reads under 5 x the local texture "
     "SD (pore_min_snr; at a crease's edge, where the texture map takes the rougher side) and one "
     "is not round (on the dark face one more: its maximum falls on the next coarser scale, where "
@@ -69,8 +72,13 @@ _FAINT_PORES = (
     "the 8th pore's reading (2.8 L*) 3, at the 9th's (2.4 L*) 9. Tried and not taken: the noise "
     "in the detector's own band (like with like) keeps 3 of the pores ladder's 32 dense pores at "
     "any SNR the texture ladder allows; the texture SD without the pore (the bare photo's map) "
-    "finds one pore more; an SNR of 4 finds one more and puts 10 false pores on the texture "
-    "ladder"
+    "finds one pore more (7 of 10); the planted photo's map with the pores left out of its "
+    "windows (wrinkles.signal_free_noise) none more (the pore the SNR test loses lies at a "
+    "crease, which its windows then hold: 1.1-1.2 L*) and 2-25 more spots elsewhere on the face; "
+    "an SNR of 4 finds one more and puts 10 false pores on the texture ladder. No floor and SNR "
+    "that keep the texture ladder find 8: the crease's pore needs an SNR of 4.29 or less, the "
+    "ladder 4.5 or more (at 4.25 its pores rise 1 -> 7 against a limit of 4.65), and with no "
+    "floor at all 7 are found"
 )
 
 _DARK_FAINT_LINE = (
