@@ -60,7 +60,7 @@ _FAINT_PORES = (
     "3.2-3.6 L* at the reference lightness the flat field sets, 5-20% over the 3.0 L* floor "
     "(pore_min_contrast_l; the floor is relative to the skin's lightness, so every tone reads "
     "alike): the planted 4 L* on skin of L* 74-94 scaled by 81 / (L* + 16) to 0.12 L*; the "
-    "detector reads the dip's depth (3.87-4.08 L* on the photo's own L*; 0.96-0.98 of it on a "
+    "detector's filter reads the dip's depth (3.87-4.08 L* on the photo's own L*; 0.96-0.98 on a "
     "flat image, tests/analysis/test_pores_subpixel.py). The bare face's response at the same "
     "places and scale adds -1.5 to +1.4 L*: the "
     "round ones read 2.4-5.2 L*; two fall under the floor, one reads under 5 x the local texture "

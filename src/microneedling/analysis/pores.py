@@ -20,9 +20,10 @@ the response's robust SD there (heavy-tailed, not Gaussian). On the sample face 
 pore floor, so a pore only just over it (the skin-tone suite's faintest, 3.2-3.6 L* deep at the
 reference lightness) is found about 6 times in 10, and a lower floor would count the face's own
 maxima as often as the pores it gains (tests/analysis/test_pores_texture.py, with the other
-noise statistics tried). Those pores are 4 L* deep on skin of L* 74-94: the detector reads that
-depth on the photo's own L* (3.87-4.08), and the flat-fielded L* it is run on holds the depth
-relative to the skin's lightness, 4 x (65 + 16) / (L* + 16), as the floor is meant.
+noise statistics tried). Those pores are 4 L* deep on skin of L* 74-94: on the photo's own L*
+the filter at their centres and scale reads that depth (3.87-4.08), and the flat-fielded L* the
+detector runs on holds it relative to the skin's lightness, 4 x (65 + 16) / (L* + 16), as the
+floor is meant.
 
 Pores are small dark spots (about 0.2-1 mm), scar candidates larger shaded depressions (1.2-4 mm)
 without the colour of pigment, pigment spots raised b* (melanin) over 0.5-4 mm. Each is found
