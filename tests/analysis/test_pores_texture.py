@@ -210,8 +210,8 @@ def test_the_missed_faint_pores_read_within_the_face_texture() -> None:
         assert np.count_nonzero(own >= reading) >= 2
 
 
-# The lowest pore_min_snr the cross-talk matrix's texture ladder keeps: pores on its top level
-# rise from 1 bare to 5 at 4.5 and to 7 at 4.25, against a limit of 4.65 (benchmarks/
+# The lowest pore_min_snr measured that the cross-talk texture ladder keeps: pores on its top level
+# rise from 1 bare to 5 at 4.5, 6 at 4.4 and 7 at 4.29, against a limit of 4.65 (benchmarks/
 # bench_crosstalk.py); the crease's pore reads 4.29 x the local texture SD.
 LOWEST_TEXTURE_SNR = 4.5
 

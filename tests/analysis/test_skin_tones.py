@@ -77,7 +77,7 @@ _FAINT_PORES = (
     "crease, which its windows then hold: 1.1-1.2 L*) and 2-25 more spots elsewhere on the face; "
     "an SNR of 4 finds one more and puts 10 false pores on the texture ladder. No floor and SNR "
     "that keep the texture ladder find 8: the crease's pore needs an SNR of 4.29 or less, the "
-    "ladder 4.5 or more (at 4.25 its pores rise 1 -> 7 against a limit of 4.65), and with no "
+    "ladder over 4.4 (its pores rise 1 -> 7 at 4.29, 6 at 4.4, 5 at 4.5, limit 4.65); with no "
     "floor at all 7 are found"
 )
 
