@@ -981,3 +981,26 @@ def test_blob_reads_at_flat_indices_equal_the_2d_and_3d_indices(seed: int) -> No
         fast_h = pores.hessian_at(smooths[k], rows[at], cols[at])
         plain_h = _plain_hessian_at(smooths[k], rows[at], cols[at])
         assert all(np.array_equal(a, b) for a, b in zip(fast_h, plain_h, strict=True))
+
+
+@pytest.mark.parametrize("where", ["inside", "at_edges", "one_pixel", "none"])
+def test_local_contrast_over_the_skins_reach_equals_the_whole_image(where: str) -> None:
+    """The filters run on the skin's box grown by a window and a pixel (``_skin_reach``); the
+    whole image's values everywhere: skin well inside a larger image, skin reaching two of
+    its edges, a single skin pixel, and no skin at all (every value the code of 0)."""
+    rng = np.random.default_rng(43)
+    shape = (301, 257)
+    detail = rng.normal(0, 1.5, shape).astype(np.float32)
+    skin = np.zeros(shape, dtype=bool)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    if where == "inside":
+        skin = ((yy - 150) / 60.0) ** 2 + ((xx - 120) / 45.0) ** 2 < 1
+        skin &= rng.random(shape) > 0.05
+    elif where == "at_edges":
+        skin = ((yy - 20) / 90.0) ** 2 + ((xx - 240) / 70.0) ** 2 < 1
+    elif where == "one_pixel":
+        skin[200, 60] = True
+    for window_mm in (1.5, 3.0):
+        fast = local_contrast(detail.copy(), skin, 0.15, window_mm=window_mm)
+        assert fast.dtype == np.float32 and fast.shape == shape
+        assert np.array_equal(fast, _plain_local_contrast(detail, skin, 0.15, window_mm))
