@@ -1004,3 +1004,30 @@ def test_local_contrast_over_the_skins_reach_equals_the_whole_image(where: str) 
         fast = local_contrast(detail.copy(), skin, 0.15, window_mm=window_mm)
         assert fast.dtype == np.float32 and fast.shape == shape
         assert np.array_equal(fast, _plain_local_contrast(detail, skin, 0.15, window_mm))
+
+
+def test_hair_classes_channel_by_channel_equal_the_column_statistics() -> None:
+    """The fringe's colour classes (``skin_mask``): medians of each channel's contiguous row and
+    the squared distance summed channel by channel give the column medians and the sum over
+    the pixels' last axis, value for value (odd and even counts, L*, a*, b* ranges)."""
+    from microneedling.analysis.skin_mask import _centre_and_spread, _channels, _log_likelihood
+
+    rng = np.random.default_rng(44)
+    for n in (1, 2, 9, 1000, 40001):
+        pixels = np.column_stack(
+            [rng.uniform(10, 90, n), rng.normal(12, 6, n), rng.normal(15, 8, n)]
+        ).astype(np.float32)
+        centre = np.median(pixels, axis=0).astype(np.float64)
+        mad = np.median(np.abs(pixels - centre), axis=0)
+        spread = max(float(1.4826 * np.sqrt(np.mean(mad**2))), 1.0)
+        got_centre, got_spread = _centre_and_spread(pixels)
+        assert np.array_equal(got_centre, centre) and got_spread == spread
+        reference = centre + rng.normal(0, 10, 3)
+        d2 = np.sum((pixels - reference) ** 2, axis=-1) / spread**2
+        plain = -0.5 * d2 - 3.0 * np.log(spread)
+        assert np.array_equal(_log_likelihood(_channels(pixels), reference, spread), plain)
+        chromaticity = np.log(np.maximum(pixels[:, [0, 2]].astype(np.float64), 1e-4))
+        assert np.array_equal(
+            np.median(np.ascontiguousarray(chromaticity.T), axis=1),
+            np.median(chromaticity, axis=0),
+        )

@@ -354,7 +354,8 @@ def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBal
     skin_pixels = _skin_around(rgb01, sclera, eyes)
     if len(skin_pixels) < MIN_REFERENCE_PIXELS:
         return _refused("eye whites (sclera)", "too little unclipped skin around the eyes")
-    skin_chromaticity = np.median(_log_chromaticity(skin_pixels), axis=0)
+    # each channel contiguous: the same medians as over the columns, several times faster
+    skin_chromaticity = np.median(np.ascontiguousarray(_log_chromaticity(skin_pixels).T), axis=1)
     whites = []
     for side, eye in zip(("image-left", "image-right"), eyes, strict=True):
         found = _eye_whites(rgb01, eye, skin_chromaticity)
