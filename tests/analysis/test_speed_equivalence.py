@@ -1031,3 +1031,37 @@ def test_hair_classes_channel_by_channel_equal_the_column_statistics() -> None:
             np.median(np.ascontiguousarray(chromaticity.T), axis=1),
             np.median(chromaticity, axis=0),
         )
+
+
+def test_ridge_response_takes_the_first_scale_as_it_is() -> None:
+    """``ridge_response`` starts from the first scale's response (no zero image and maximum
+    first): the values of the maximum over the scales taken from zeros."""
+    from microneedling.analysis.wrinkles import (
+        MIN_SIGMA_PX,
+        RIDGE_MM_PER_PX,
+        SIGMA_PX,
+        dark_ridge_response,
+        ridge_response,
+    )
+
+    first, _, mask = _images(45, (263, 219))
+    yy, xx = np.mgrid[0:263, 0:219]
+    lines = first - 8.0 * np.exp(-(((yy - 0.4 * xx - 60) / 2.0) ** 2)).astype(np.float32)
+    image = np.asarray(lines, np.float32)
+    sigmas_mm, mm_per_px = (0.3, 0.5, 0.8), 0.15
+    plain = np.zeros(image.shape, np.float32)
+    cover = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8))
+    for sigma_mm in sigmas_mm:
+        factor = max(mm_per_px, RIDGE_MM_PER_PX, sigma_mm / SIGMA_PX) / mm_per_px
+        size = (max(round(219 / factor), 1), max(round(263 / factor), 1))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        where = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) > 0
+        sigma_px = max(sigma_mm / (mm_per_px * factor), MIN_SIGMA_PX)
+        scale = dark_ridge_response(small, [sigma_px], beta=0.5, floor=1.5, where=where)
+        scale = cv2.resize(scale, (219, 263), interpolation=cv2.INTER_LINEAR)
+        np.maximum(plain, scale, out=plain)
+    fast = ridge_response(image, mask, mm_per_px, sigmas_mm, beta=0.5, floor=1.5)
+    assert plain.any() and fast.dtype == np.float32
+    assert np.array_equal(fast, plain)
+    empty = ridge_response(image, np.zeros_like(mask), mm_per_px, sigmas_mm, floor=1.5)
+    assert empty.dtype == np.float32 and not empty.any()
