@@ -314,7 +314,8 @@ def _ring(eye: NDArray[np.bool_], all_eyes: NDArray[np.bool_]) -> NDArray[np.boo
     """Skin around an eye: a band about half the eye's height wide, outside both eye outlines."""
     rows = np.flatnonzero(eye.any(axis=1))
     width = max(int(0.5 * (rows[-1] - rows[0] + 1)), 2) if rows.size else 2
-    grown = cv2.dilate(eye.astype(np.uint8), np.ones((2 * width + 1, 2 * width + 1), np.uint8))
+    square = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    grown = cv2.dilate(np.ascontiguousarray(eye).view(np.uint8), square)  # 0/1, no copy
     return (grown > 0) & ~all_eyes
 
 

@@ -134,7 +134,7 @@ def _forehead_hair(
     candidate[forehead] = nearer
     # only what is connected to the hair above is the fringe (a dark spot inside the skin is not)
     seeds = candidate | band
-    count, pieces = cv2.connectedComponents(seeds.astype(np.uint8), connectivity=8)
+    count, pieces = cv2.connectedComponents(seeds.view(np.uint8), connectivity=8)
     touching = np.zeros(count, dtype=bool)
     touching[pieces[band]] = True
     touching[0] = False
