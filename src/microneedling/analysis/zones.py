@@ -109,22 +109,33 @@ def hull_mask(
 ) -> NDArray[np.bool_]:
     """The convex hull of ``pts`` (x, y) filled, grown by ``dilate_px`` (a distance, in time
     independent of it); the distance transform runs on the hull's box only."""
+    mask = np.zeros(shape[:2], dtype=bool)
+    found = hull_in_box(shape, pts, dilate_px)
+    if found is not None:
+        box, inside = found
+        mask[box] = inside
+    return mask
+
+
+def hull_in_box(
+    shape: tuple[int, ...], pts: NDArray[np.float64], dilate_px: int = 0
+) -> tuple[tuple[slice, slice], NDArray[np.bool_]] | None:
+    """``hull_mask`` over its box only: the box (rows, columns) and the mask there, or None
+    where the box lies outside the image. A caller that takes a small hull out of a mask
+    (``zone_map``: eyes, brows, lips) writes over the box, not a whole image of its own."""
     height, width = shape[:2]
-    mask = np.zeros((height, width), dtype=bool)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
     x, y, w, h = cv2.boundingRect(hull)
     x0, y0 = max(x - dilate_px - 1, 0), max(y - dilate_px - 1, 0)
     x1, y1 = min(x + w + dilate_px + 1, width), min(y + h + dilate_px + 1, height)
     if x1 <= x0 or y1 <= y0:
-        return mask
+        return None
     box = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillConvexPoly(box, hull - np.array([x0, y0], dtype=np.int32), 1)
     if dilate_px > 0:
         distance = cv2.distanceTransform(1 - box, cv2.DIST_L2, 3)
-        mask[y0:y1, x0:x1] = distance <= dilate_px
-    else:
-        mask[y0:y1, x0:x1] = box > 0
-    return mask
+        return (slice(y0, y1), slice(x0, x1)), np.asarray(distance <= dilate_px)
+    return (slice(y0, y1), slice(x0, x1)), np.asarray(box > 0)
 
 
 def image_scale(landmarks: Landmarks, given_mm_per_px: float | None = None) -> tuple[float, str]:
@@ -171,16 +182,13 @@ def zone_map(
     u = gx * np.float32(u_axis[0] / d) + gy * np.float32(u_axis[1] / d)
     v = gx * np.float32(v_axis[0] / d) + gy * np.float32(v_axis[1] / d)
 
-    face = hull_mask(shape, local[list(idx["oval"])])
+    skin = hull_mask(shape, local[list(idx["oval"])])  # the face, less the parts below
     pad = max(int(0.04 * d), 1)
-    excluded = (
-        hull_mask(shape, local[list(idx["left_eye"])], pad)
-        | hull_mask(shape, local[list(idx["right_eye"])], pad)
-        | hull_mask(shape, local[list(idx["left_brow"])], pad)
-        | hull_mask(shape, local[list(idx["right_brow"])], pad)
-        | hull_mask(shape, local[list(idx["lips"])], pad)
-    )
-    skin = face & ~excluded
+    for part in ("left_eye", "right_eye", "left_brow", "right_brow", "lips"):
+        found = hull_in_box(shape, local[list(idx[part])], pad)
+        if found is not None:
+            box, inside = found
+            skin[box] &= ~inside
     # The rules below read the skin's pixels only (about half of the face's box), gathered
     # once, with their (u, v) and their colour; those too dark for skin end up without a zone.
     pixels = np.flatnonzero(skin)
