@@ -24,7 +24,17 @@ from microneedling.analysis.illumination import (
     robust_sigma,
 )
 from microneedling.analysis.images import is_greyscale
-from microneedling.analysis.landmarks import Pyramid, _crop, _crop_from, _Rect, shrink_area
+from microneedling.analysis.landmarks import (
+    LEFT_IRIS,
+    NOSE_TIP,
+    RIGHT_IRIS,
+    Landmarks,
+    Pyramid,
+    _crop,
+    _crop_from,
+    _Rect,
+    shrink_area,
+)
 from microneedling.analysis.metrics import fill_hair, skin_part
 from microneedling.analysis.quality import clipped_fraction, sharpness
 
@@ -981,3 +991,213 @@ def test_blob_reads_at_flat_indices_equal_the_2d_and_3d_indices(seed: int) -> No
         fast_h = pores.hessian_at(smooths[k], rows[at], cols[at])
         plain_h = _plain_hessian_at(smooths[k], rows[at], cols[at])
         assert all(np.array_equal(a, b) for a, b in zip(fast_h, plain_h, strict=True))
+
+
+@pytest.mark.parametrize("where", ["inside", "at_edges", "one_pixel", "none"])
+def test_local_contrast_over_the_skins_reach_equals_the_whole_image(where: str) -> None:
+    """The filters run on the skin's box grown by a window and a pixel (``_skin_reach``); the
+    whole image's values everywhere: skin well inside a larger image, skin reaching two of
+    its edges, a single skin pixel, and no skin at all (every value the code of 0)."""
+    rng = np.random.default_rng(43)
+    shape = (301, 257)
+    detail = rng.normal(0, 1.5, shape).astype(np.float32)
+    skin = np.zeros(shape, dtype=bool)
+    yy, xx = np.mgrid[0 : shape[0], 0 : shape[1]]
+    if where == "inside":
+        skin = ((yy - 150) / 60.0) ** 2 + ((xx - 120) / 45.0) ** 2 < 1
+        skin &= rng.random(shape) > 0.05
+    elif where == "at_edges":
+        skin = ((yy - 20) / 90.0) ** 2 + ((xx - 240) / 70.0) ** 2 < 1
+    elif where == "one_pixel":
+        skin[200, 60] = True
+    for window_mm in (1.5, 3.0):
+        fast = local_contrast(detail.copy(), skin, 0.15, window_mm=window_mm)
+        assert fast.dtype == np.float32 and fast.shape == shape
+        assert np.array_equal(fast, _plain_local_contrast(detail, skin, 0.15, window_mm))
+
+
+def test_hair_classes_channel_by_channel_equal_the_column_statistics() -> None:
+    """The fringe's colour classes (``skin_mask``): medians of each channel's contiguous row and
+    the squared distance summed channel by channel give the column medians and the sum over
+    the pixels' last axis, value for value (odd and even counts, L*, a*, b* ranges)."""
+    from microneedling.analysis.skin_mask import _centre_and_spread, _channels, _log_likelihood
+
+    rng = np.random.default_rng(44)
+    for n in (1, 2, 9, 1000, 40001):
+        pixels = np.column_stack(
+            [rng.uniform(10, 90, n), rng.normal(12, 6, n), rng.normal(15, 8, n)]
+        ).astype(np.float32)
+        centre = np.median(pixels, axis=0).astype(np.float64)
+        mad = np.median(np.abs(pixels - centre), axis=0)
+        spread = max(float(1.4826 * np.sqrt(np.mean(mad**2))), 1.0)
+        got_centre, got_spread = _centre_and_spread(pixels)
+        assert np.array_equal(got_centre, centre) and got_spread == spread
+        reference = centre + rng.normal(0, 10, 3)
+        d2 = np.sum((pixels - reference) ** 2, axis=-1) / spread**2
+        plain = -0.5 * d2 - 3.0 * np.log(spread)
+        assert np.array_equal(_log_likelihood(_channels(pixels), reference, spread), plain)
+        chromaticity = np.log(np.maximum(pixels[:, [0, 2]].astype(np.float64), 1e-4))
+        assert np.array_equal(
+            np.median(np.ascontiguousarray(chromaticity.T), axis=1),
+            np.median(chromaticity, axis=0),
+        )
+
+
+def test_ridge_response_takes_the_first_scale_as_it_is() -> None:
+    """``ridge_response`` starts from the first scale's response (no zero image and maximum
+    first): the values of the maximum over the scales taken from zeros."""
+    from microneedling.analysis.wrinkles import (
+        MIN_SIGMA_PX,
+        RIDGE_MM_PER_PX,
+        SIGMA_PX,
+        dark_ridge_response,
+        ridge_response,
+    )
+
+    first, _, mask = _images(45, (263, 219))
+    yy, xx = np.mgrid[0:263, 0:219]
+    lines = first - 8.0 * np.exp(-(((yy - 0.4 * xx - 60) / 2.0) ** 2)).astype(np.float32)
+    image = np.asarray(lines, np.float32)
+    sigmas_mm, mm_per_px = (0.3, 0.5, 0.8), 0.15
+    plain = np.zeros(image.shape, np.float32)
+    cover = cv2.dilate(mask.view(np.uint8), np.ones((3, 3), np.uint8))
+    for sigma_mm in sigmas_mm:
+        factor = max(mm_per_px, RIDGE_MM_PER_PX, sigma_mm / SIGMA_PX) / mm_per_px
+        size = (max(round(219 / factor), 1), max(round(263 / factor), 1))
+        small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+        where = cv2.resize(cover, size, interpolation=cv2.INTER_NEAREST) > 0
+        sigma_px = max(sigma_mm / (mm_per_px * factor), MIN_SIGMA_PX)
+        scale = dark_ridge_response(small, [sigma_px], beta=0.5, floor=1.5, where=where)
+        scale = cv2.resize(scale, (219, 263), interpolation=cv2.INTER_LINEAR)
+        np.maximum(plain, scale, out=plain)
+    fast = ridge_response(image, mask, mm_per_px, sigmas_mm, beta=0.5, floor=1.5)
+    assert plain.any() and fast.dtype == np.float32
+    assert np.array_equal(fast, plain)
+    empty = ridge_response(image, np.zeros_like(mask), mm_per_px, sigmas_mm, floor=1.5)
+    assert empty.dtype == np.float32 and not empty.any()
+
+
+def _plain_zone_labels(
+    landmarks: Landmarks, image_shape: tuple[int, ...], lab: NDArray[np.floating] | None
+) -> NDArray[np.int8]:
+    """``zones.zone_map``'s labels as written before: (u, v) over the whole box, the lightness
+    and hair tests on whole-box masks, the rules on the remaining skin pixels."""
+    from microneedling.analysis.stats import median
+    from microneedling.analysis.zones import (
+        ANALYSED_ZONES,
+        HAIR_DELTA_E,
+        MOUTH_CORNERS,
+        NONE,
+        feature_indices,
+        forehead_edge,
+        hull_mask,
+    )
+    from microneedling.core.zones import FacialZone
+
+    idx = feature_indices()
+    xy = landmarks.xy
+    height, width = image_shape[:2]
+    oval = xy[list(idx["oval"])]
+    x0, y0 = np.maximum(np.floor(oval.min(axis=0)).astype(int), 0)
+    x1 = min(int(np.ceil(oval[:, 0].max())) + 1, width)
+    y1 = min(int(np.ceil(oval[:, 1].max())) + 1, height)
+    shape = (y1 - y0, x1 - x0)
+    local = xy - [x0, y0]
+    d = landmarks.interpupillary_px
+    right, left = local[RIGHT_IRIS], local[LEFT_IRIS]
+    centre = (right + left) / 2
+    u_axis = (left - right) / np.linalg.norm(left - right)
+    v_axis = np.array([-u_axis[1], u_axis[0]])
+
+    def uv(p: NDArray[np.float64]) -> NDArray[np.float64]:
+        return np.asarray((p - centre) @ np.column_stack([u_axis, v_axis]) / d)
+
+    gy = np.arange(shape[0], dtype=np.float32)[:, None] - np.float32(centre[1])
+    gx = np.arange(shape[1], dtype=np.float32)[None, :] - np.float32(centre[0])
+    u = (gx * np.float32(u_axis[0] / d) + gy * np.float32(u_axis[1] / d)).astype(np.float32)
+    v = (gx * np.float32(v_axis[0] / d) + gy * np.float32(v_axis[1] / d)).astype(np.float32)
+    face = hull_mask(shape, local[list(idx["oval"])])
+    pad = max(int(0.04 * d), 1)
+    excluded = np.zeros(shape, dtype=bool)
+    for part in ("left_eye", "right_eye", "left_brow", "right_brow", "lips"):
+        excluded |= hull_mask(shape, local[list(idx[part])], pad)
+    skin = face & ~excluded
+    hairline = np.zeros(shape, dtype=bool)
+    if lab is not None:
+        crop = lab[y0:y1, x0:x1]
+        skin &= crop[..., 0] > median(crop[..., 0][skin]) - 30.0
+        mid_face = skin & (v > 0.3) & (v < 0.9)
+        if mid_face.any():
+            above = skin & (v < 0.0)
+            squared = np.zeros(int(np.count_nonzero(above)), dtype=crop.dtype)
+            for channel in range(3):
+                plane = crop[..., channel]
+                difference = plane[above] - np.float32(median(plane[mid_face]))
+                squared += difference * difference
+            hairline[above] = np.sqrt(squared) > HAIR_DELTA_E
+    brows = uv(local[list(idx["brows"])])
+    forehead_v = forehead_edge(brows[:, 1].min())
+    brow_bottom = brows[:, 1].max()
+    mouth_v = uv(local[list(MOUTH_CORNERS)])[:, 1].mean()
+    nose_v = uv(local[[NOSE_TIP]])[0, 1]
+    nose = hull_mask(shape, local[list(idx["nose"])])
+    around_lips = hull_mask(shape, local[list(idx["lips"])], int(0.18 * d))
+    pixels = np.flatnonzero(skin)
+    u_s, v_s = u.ravel()[pixels], v.ravel()[pixels]
+    across, side_left = np.abs(u_s), u_s > 0
+    in_hair, in_nose = hairline.ravel()[pixels], nose.ravel()[pixels]
+    eye_band = (v_s > brow_bottom - 0.05) & (v_s < 0.3) & (across > 0.22) & (across < 0.95)
+    cheeks = (v_s >= 0.3) & (v_s < mouth_v + 0.2)
+    rules = {
+        FacialZone.GLABELLA: (across < 0.22)
+        & (v_s > forehead_v - 0.10)
+        & (v_s < -0.05)
+        & ~in_nose
+        & ~in_hair,
+        FacialZone.FOREHEAD: (v_s < forehead_v) & ~in_hair,
+        FacialZone.NOSE: in_nose,
+        FacialZone.PERIORBITAL_LEFT: eye_band & side_left,
+        FacialZone.PERIORBITAL_RIGHT: eye_band & ~side_left,
+        FacialZone.PERIORAL: around_lips.ravel()[pixels] & (v_s > nose_v + 0.12),
+        FacialZone.CHIN: (v_s > mouth_v + 0.2) & (across < 0.5),
+        FacialZone.JAWLINE: (v_s > mouth_v + 0.05) & (across >= 0.45),
+        FacialZone.CHEEK_LEFT: cheeks & side_left,
+        FacialZone.CHEEK_RIGHT: cheeks & ~side_left,
+    }
+    zone_of = np.full(pixels.size, NONE, dtype=np.int8)
+    for zone, rule in reversed(rules.items()):
+        np.copyto(zone_of, np.int8(ANALYSED_ZONES.index(zone)), where=rule)
+    labels = np.full(shape, NONE, dtype=np.int8)
+    labels.ravel()[pixels] = zone_of
+    return labels
+
+
+@pytest.mark.parametrize("case", ["float32", "float64", "no_colour", "dark_fringe", "turned"])
+def test_zone_map_on_the_skin_pixels_equals_the_whole_box_masks(case: str) -> None:
+    """``zone_map`` gathers the skin's pixels once and labels those too dark NONE at the end:
+    the labels of the whole-box computation (CIELAB in float32 and float64, none, a dark
+    fringe and deep shade painted over forehead and jaw, the landmarks turned by 7 degrees)."""
+    from microneedling.analysis.colour import to_lab_fast
+    from microneedling.analysis.synthetic import base_face
+    from microneedling.analysis.zones import zone_map
+
+    rgb, landmarks, _ = base_face()
+    rgb = rgb.copy()
+    if case == "dark_fringe":
+        face_top = int(landmarks.xy[:468, 1].min())
+        rgb[face_top : face_top + 60, :] = (60, 40, 30)  # hair-coloured band over the forehead
+        rgb[int(landmarks.xy[152, 1]) - 40 :, :] //= 4  # deep shade over the chin and jaw
+    if case == "turned":
+        centre = np.array([rgb.shape[1] / 2, rgb.shape[0] / 2])
+        turn = np.deg2rad(7.0)
+        rotation = np.array([[np.cos(turn), -np.sin(turn)], [np.sin(turn), np.cos(turn)]])
+        xy = (landmarks.xy - centre) @ rotation.T + centre
+        landmarks = Landmarks(np.column_stack([xy, landmarks.points[:, 2]]))
+    lab: NDArray[np.floating] | None = to_lab_fast(rgb.astype(np.float32) / 255.0)
+    if case == "float64":
+        lab = np.asarray(lab, np.float64)
+    if case == "no_colour":
+        lab = None
+    fast = zone_map(landmarks, rgb.shape, lab=lab).labels
+    assert (fast >= 0).sum() > 10_000
+    assert np.array_equal(fast, _plain_zone_labels(landmarks, rgb.shape, lab))

@@ -314,7 +314,8 @@ def _ring(eye: NDArray[np.bool_], all_eyes: NDArray[np.bool_]) -> NDArray[np.boo
     """Skin around an eye: a band about half the eye's height wide, outside both eye outlines."""
     rows = np.flatnonzero(eye.any(axis=1))
     width = max(int(0.5 * (rows[-1] - rows[0] + 1)), 2) if rows.size else 2
-    grown = cv2.dilate(eye.astype(np.uint8), np.ones((2 * width + 1, 2 * width + 1), np.uint8))
+    square = np.ones((2 * width + 1, 2 * width + 1), np.uint8)
+    grown = cv2.dilate(np.ascontiguousarray(eye).view(np.uint8), square)  # 0/1, no copy
     return (grown > 0) & ~all_eyes
 
 
@@ -354,7 +355,8 @@ def balance_from_eye_whites(rgb01: Float, sclera: NDArray[np.bool_]) -> WhiteBal
     skin_pixels = _skin_around(rgb01, sclera, eyes)
     if len(skin_pixels) < MIN_REFERENCE_PIXELS:
         return _refused("eye whites (sclera)", "too little unclipped skin around the eyes")
-    skin_chromaticity = np.median(_log_chromaticity(skin_pixels), axis=0)
+    # each channel contiguous: the same medians as over the columns, several times faster
+    skin_chromaticity = np.median(np.ascontiguousarray(_log_chromaticity(skin_pixels).T), axis=1)
     whites = []
     for side, eye in zip(("image-left", "image-right"), eyes, strict=True):
         found = _eye_whites(rgb01, eye, skin_chromaticity)

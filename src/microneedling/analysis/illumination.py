@@ -172,14 +172,43 @@ def local_contrast(
     a 256-entry table. The skin's median enters only as its code, found from the skin's codes
     (``_median_code``).
     """
-    codes = _codes(np.abs(detail))
-    np.copyto(codes, _median_code(codes, skin, detail), where=~skin)
     size = max(2 * round(window_mm / mm_per_px / 2) + 1, 3)
+    box = _skin_reach(skin, size)
+    codes = _codes(np.abs(detail[box]))
+    typical = _median_code(codes, skin[box], detail[box])
+    np.copyto(codes, typical, where=~skin[box])
     reach = size
     kernel = np.ones((reach, reach), np.uint8)  # a square: separable, fast at any size
-    largest = cv2.dilate(cv2.medianBlur(codes, size), kernel, borderType=cv2.BORDER_REPLICATE)
+    largest = np.full(skin.shape, typical, dtype=np.uint8)
+    if codes.size:
+        median_codes = cv2.medianBlur(codes, size)
+        largest[box] = cv2.dilate(median_codes, kernel, borderType=cv2.BORDER_REPLICATE)
     table = (1.4826 * (np.arange(256, dtype=np.float32) / CODES_PER_L)).astype(np.float32)
     return np.asarray(cv2.LUT(largest, table), np.float32)
+
+
+def _skin_reach(skin: NDArray[np.bool_], size: int) -> tuple[slice, slice]:
+    """The box of ``skin`` grown by a window (``size`` px) and a pixel, inside the image:
+    ``local_contrast``'s two filters over it equal, inside it, the filters over the whole
+    image, and outside it the whole image's result is the skin's median code.
+
+    Why: off the skin every code is the median code, so a median window that holds no skin
+    (its centre more than half a window from the skin's box) gives that code, and so does a
+    maximum over such medians (its centre more than a window away). Within half a window of
+    the box's edge (where that is not the image's edge) the pixels beyond the edge, their
+    replicated border, and the medians of both are that code: the same values. The median
+    filter, the costliest step, then runs on the box only (89-90% of the crop on the
+    benchmark photos; empty without skin).
+    """
+    height, width = skin.shape
+    x, y, w, h = cv2.boundingRect(np.ascontiguousarray(skin).view(np.uint8))
+    if w == 0 or h == 0:
+        return slice(0, 0), slice(0, 0)
+    grow = 2 * (size // 2) + 1
+    return (
+        slice(max(y - grow, 0), min(y + h + grow, height)),
+        slice(max(x - grow, 0), min(x + w + grow, width)),
+    )
 
 
 def _codes(magnitude: Float) -> NDArray[np.uint8]:

@@ -275,7 +275,7 @@ def inner_skin(p: PreparedPhoto) -> NDArray[np.bool_]:
         reach = p.settings.metrics.skin_edge_mm.value / p.mm_per_px
         size = 2 * int(np.ceil(reach)) + 1
         kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
-        inner = cv2.erode(bare_skin(p).astype(np.uint8), kernel, borderValue=0)
+        inner = cv2.erode(bare_skin(p).view(np.uint8), kernel, borderValue=0)  # no copy
         return np.asarray(inner > 0)
 
     return p.cached("inner_skin", compute)

@@ -47,19 +47,33 @@ def _above(mask: Mask, reach_px: int) -> Mask:
     return out & ~mask
 
 
+def _channels(pixels: NDArray[np.float32]) -> NDArray[np.float32]:
+    """(n, 3) pixels as (3, n): each channel's values contiguous. NumPy's median of a column of
+    (n, 3) pixels, and its sum over their last axis of three, are several times slower than
+    the same median of a contiguous row and the same sum channel by channel."""
+    return np.ascontiguousarray(pixels.T)
+
+
 def _centre_and_spread(pixels: NDArray[np.float32]) -> tuple[NDArray[np.float64], float]:
     """Median colour and robust spread (1.4826 x the median absolute deviation, averaged over the
-    three channels; at least 1 ΔE) of a class's pixels."""
-    centre = np.median(pixels, axis=0).astype(np.float64)
-    mad = np.median(np.abs(pixels - centre), axis=0)
+    three channels; at least 1 ΔE) of a class's pixels (the medians of ``_channels``: the
+    same values as over the columns of ``pixels``)."""
+    channels = _channels(pixels)
+    centre = np.median(channels, axis=1).astype(np.float64)
+    mad = np.median(np.abs(channels - centre[:, None]), axis=1)
     return centre, max(float(1.4826 * np.sqrt(np.mean(mad**2))), 1.0)
 
 
 def _log_likelihood(
-    pixels: NDArray[np.float32], centre: NDArray[np.float64], spread: float
+    channels: NDArray[np.float32], centre: NDArray[np.float64], spread: float
 ) -> NDArray[np.float64]:
-    """Log-likelihood (up to a constant) of an isotropic Gaussian colour class in CIELAB."""
-    d2 = np.sum((pixels - centre) ** 2, axis=-1) / spread**2
+    """Log-likelihood (up to a constant) of an isotropic Gaussian colour class in CIELAB, of
+    pixels given as ``_channels`` (the squared distance summed channel by channel, in the
+    order NumPy's sum over the pixels' last axis adds them: the same values)."""
+    d2 = np.square(channels[0] - centre[0])
+    d2 += np.square(channels[1] - centre[1])
+    d2 += np.square(channels[2] - centre[2])
+    d2 /= spread**2
     return np.asarray(-0.5 * d2 - 3.0 * np.log(spread))
 
 
@@ -114,13 +128,13 @@ def _forehead_hair(
     skin_ref, skin_sd = skin_class
     if float(np.linalg.norm(hair_ref - skin_ref)) < min_separation:
         return np.zeros_like(forehead)
-    pixels = masked_pixels(lab, forehead)
+    pixels = _channels(masked_pixels(lab, forehead))
     nearer = _log_likelihood(pixels, hair_ref, hair_sd) > _log_likelihood(pixels, skin_ref, skin_sd)
     candidate = np.zeros_like(forehead)
     candidate[forehead] = nearer
     # only what is connected to the hair above is the fringe (a dark spot inside the skin is not)
     seeds = candidate | band
-    count, pieces = cv2.connectedComponents(seeds.astype(np.uint8), connectivity=8)
+    count, pieces = cv2.connectedComponents(seeds.view(np.uint8), connectivity=8)
     touching = np.zeros(count, dtype=bool)
     touching[pieces[band]] = True
     touching[0] = False

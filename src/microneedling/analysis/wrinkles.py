@@ -389,9 +389,9 @@ def ridge_response(
     0.2 mm/px the 0.5 and 0.8 mm scales run on 0.64 and 0.25 of the pixels.
     """
     height, width = image.shape
-    response = np.zeros(image.shape, dtype=np.float32)
     if not skin.any():
-        return response
+        return np.zeros(image.shape, dtype=np.float32)
+    response: NDArray[np.float32] | None = None
     # the reduced skin: a pixel any part of which is skin (nearest of the skin grown by one)
     cover = cv2.dilate(skin.view(np.uint8), np.ones((3, 3), np.uint8))
     for sigma_mm in sigmas_mm:
@@ -406,8 +406,11 @@ def ridge_response(
         scale = dark_ridge_response(small, [sigma_px], beta=beta, floor=floor, where=where)
         if factor > 1.0:
             scale = cv2.resize(scale, (width, height), interpolation=cv2.INTER_LINEAR)
-        np.maximum(response, scale, out=response)
-    return response
+        if response is None:  # the first scale's own array (every response is >= 0)
+            response = np.asarray(scale, np.float32)
+        else:
+            np.maximum(response, scale, out=response)
+    return np.zeros(image.shape, np.float32) if response is None else response
 
 
 def ridge_map(

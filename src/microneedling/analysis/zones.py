@@ -109,22 +109,33 @@ def hull_mask(
 ) -> NDArray[np.bool_]:
     """The convex hull of ``pts`` (x, y) filled, grown by ``dilate_px`` (a distance, in time
     independent of it); the distance transform runs on the hull's box only."""
+    mask = np.zeros(shape[:2], dtype=bool)
+    found = hull_in_box(shape, pts, dilate_px)
+    if found is not None:
+        box, inside = found
+        mask[box] = inside
+    return mask
+
+
+def hull_in_box(
+    shape: tuple[int, ...], pts: NDArray[np.float64], dilate_px: int = 0
+) -> tuple[tuple[slice, slice], NDArray[np.bool_]] | None:
+    """``hull_mask`` over its box only: the box (rows, columns) and the mask there, or None
+    where the box lies outside the image. A caller that takes a small hull out of a mask
+    (``zone_map``: eyes, brows, lips) writes over the box, not a whole image of its own."""
     height, width = shape[:2]
-    mask = np.zeros((height, width), dtype=bool)
     hull = cv2.convexHull(np.round(pts).astype(np.int32))
     x, y, w, h = cv2.boundingRect(hull)
     x0, y0 = max(x - dilate_px - 1, 0), max(y - dilate_px - 1, 0)
     x1, y1 = min(x + w + dilate_px + 1, width), min(y + h + dilate_px + 1, height)
     if x1 <= x0 or y1 <= y0:
-        return mask
+        return None
     box = np.zeros((y1 - y0, x1 - x0), dtype=np.uint8)
     cv2.fillConvexPoly(box, hull - np.array([x0, y0], dtype=np.int32), 1)
     if dilate_px > 0:
         distance = cv2.distanceTransform(1 - box, cv2.DIST_L2, 3)
-        mask[y0:y1, x0:x1] = distance <= dilate_px
-    else:
-        mask[y0:y1, x0:x1] = box > 0
-    return mask
+        return (slice(y0, y1), slice(x0, x1)), np.asarray(distance <= dilate_px)
+    return (slice(y0, y1), slice(x0, x1)), np.asarray(box > 0)
 
 
 def image_scale(landmarks: Landmarks, given_mm_per_px: float | None = None) -> tuple[float, str]:
@@ -167,32 +178,36 @@ def zone_map(
 
     gy = np.arange(shape[0], dtype=np.float32)[:, None] - np.float32(centre[1])
     gx = np.arange(shape[1], dtype=np.float32)[None, :] - np.float32(centre[0])
-    u = (gx * np.float32(u_axis[0] / d) + gy * np.float32(u_axis[1] / d)).astype(np.float32)
-    v = (gx * np.float32(v_axis[0] / d) + gy * np.float32(v_axis[1] / d)).astype(np.float32)
+    # float32 throughout (float32 grids times float32 scalars): no copy to convert
+    u = gx * np.float32(u_axis[0] / d) + gy * np.float32(u_axis[1] / d)
+    v = gx * np.float32(v_axis[0] / d) + gy * np.float32(v_axis[1] / d)
 
-    face = hull_mask(shape, local[list(idx["oval"])])
+    skin = hull_mask(shape, local[list(idx["oval"])])  # the face, less the parts below
     pad = max(int(0.04 * d), 1)
-    excluded = (
-        hull_mask(shape, local[list(idx["left_eye"])], pad)
-        | hull_mask(shape, local[list(idx["right_eye"])], pad)
-        | hull_mask(shape, local[list(idx["left_brow"])], pad)
-        | hull_mask(shape, local[list(idx["right_brow"])], pad)
-        | hull_mask(shape, local[list(idx["lips"])], pad)
-    )
-    skin = face & ~excluded
-    hairline = np.zeros(shape, dtype=bool)
+    for part in ("left_eye", "right_eye", "left_brow", "right_brow", "lips"):
+        found = hull_in_box(shape, local[list(idx[part])], pad)
+        if found is not None:
+            box, inside = found
+            skin[box] &= ~inside
+    # The rules below read the skin's pixels only (about half of the face's box), gathered
+    # once, with their (u, v) and their colour; those too dark for skin end up without a zone.
+    pixels = np.flatnonzero(skin)
+    u_s, v_s = u.ravel().take(pixels), v.ravel().take(pixels)
+    in_hair = np.zeros(pixels.size, dtype=bool)
+    lit = None
     if lab is not None:
         crop = lab[y0:y1, x0:x1]
-        skin &= crop[..., 0] > median(crop[..., 0][skin]) - 30.0  # deep shadow, dark hair
-        mid_face = skin & (v > 0.3) & (v < 0.9)
+        # channel by channel: a strided gather is the fast one
+        colours = [crop[..., channel][skin] for channel in range(3)]
+        lit = colours[0] > median(colours[0]) - 30.0  # not deep shadow, not dark hair
+        mid_face = lit & (v_s > 0.3) & (v_s < 0.9)
         if mid_face.any():  # hair over the forehead differs in colour from mid-face skin
-            above = skin & (v < 0.0)  # hair only matters above the eyes
+            above = lit & (v_s < 0.0)  # hair only matters above the eyes
             squared = np.zeros(int(np.count_nonzero(above)), dtype=crop.dtype)
-            for channel in range(3):  # channel by channel: a strided gather is the fast one
-                plane = crop[..., channel]
+            for plane in colours:
                 difference = plane[above] - np.float32(median(plane[mid_face]))
                 squared += difference * difference
-            hairline[above] = np.sqrt(squared) > HAIR_DELTA_E  # CIE76 distance
+            in_hair[above] = np.sqrt(squared) > HAIR_DELTA_E  # CIE76 distance
 
     brows = uv(local[list(idx["brows"])])
     brow_top, brow_bottom = brows[:, 1].min(), brows[:, 1].max()
@@ -202,12 +217,9 @@ def zone_map(
     nose = hull_mask(shape, local[list(idx["nose"])])
     around_lips = hull_mask(shape, local[list(idx["lips"])], int(0.18 * d))
 
-    # Each skin pixel takes the first zone whose rule it meets, in this order. The rules are
-    # evaluated on the skin's pixels only (about half of the face's box), gathered once.
-    pixels = np.flatnonzero(skin)
-    u_s, v_s = u.ravel()[pixels], v.ravel()[pixels]
+    # Each skin pixel takes the first zone whose rule it meets, in this order.
     across, side_left = np.abs(u_s), u_s > 0
-    in_hair, in_nose = hairline.ravel()[pixels], nose.ravel()[pixels]
+    in_nose = nose.ravel().take(pixels)
     eye_band = (v_s > brow_bottom - 0.05) & (v_s < 0.3) & (across > 0.22) & (across < 0.95)
     cheeks = (v_s >= 0.3) & (v_s < mouth_v + 0.2)
     rules = {
@@ -220,7 +232,7 @@ def zone_map(
         FacialZone.NOSE: in_nose,
         FacialZone.PERIORBITAL_LEFT: eye_band & side_left,
         FacialZone.PERIORBITAL_RIGHT: eye_band & ~side_left,
-        FacialZone.PERIORAL: around_lips.ravel()[pixels] & (v_s > nose_v + 0.12),
+        FacialZone.PERIORAL: around_lips.ravel().take(pixels) & (v_s > nose_v + 0.12),
         FacialZone.CHIN: (v_s > mouth_v + 0.2) & (across < 0.5),
         FacialZone.JAWLINE: (v_s > mouth_v + 0.05) & (across >= 0.45),
         FacialZone.CHEEK_LEFT: cheeks & side_left,
@@ -229,6 +241,8 @@ def zone_map(
     zone_of = np.full(pixels.size, NONE, dtype=np.int8)
     for zone, rule in reversed(rules.items()):  # last first: an earlier rule overwrites
         np.copyto(zone_of, np.int8(ANALYSED_ZONES.index(zone)), where=rule)
+    if lit is not None:
+        np.copyto(zone_of, np.int8(NONE), where=~lit)
     labels = np.full(shape, NONE, dtype=np.int8)
     labels.ravel()[pixels] = zone_of
 
