@@ -9,9 +9,12 @@ Limits, stated before measuring:
 
 - lines are not taken for pores (the planted-truth test's check, here in every move): four lines
   of 10 L* planted in the left cheek change its pore count by at most 2;
-- 20 pores of 12 L* planted in a cheek are found within 20% of 20 in every move (the
-  planted-truth test's limit) and the found count's SD over the moves is at most 5% of 20
-  (issue 8's repeatability target for pores);
+- 20 pores of 12 L* planted in a cheek are found within 20% (the planted-truth test's limit) of
+  those planted where the unmoved analysis seeks them (in the zone, ``skin_edge_mm`` inside the
+  skin: 15 of 20 in the left cheek, whose frozen planting zone reaches past the outline; this
+  truth was corrected after the first measurement, which held the left cheek to all 20), in
+  every move, and the found count's SD over the moves is at most 5% of 20 (issue 8's
+  repeatability target for pores);
 - on the bare photo each cheek's pore count varies by at most 1 over the moves (a move of 1-3 px
   may carry one spot across the zone's edge).
 
@@ -31,7 +34,7 @@ import pytest
 from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import Landmarks
-from microneedling.analysis.metrics import measure
+from microneedling.analysis.metrics import inner_skin, measure
 from microneedling.analysis.prepare import prepare
 from microneedling.analysis.synthetic import Plan, base_face, make_photo
 from microneedling.analysis.zones import ANALYSED_ZONES
@@ -86,27 +89,32 @@ def planted_found(counts: Counts, zone: Z) -> dict[str, int]:
     return {m: c[f"pores {zone.value}"][zone] - c["bare"][zone] for m, c in counts.items()}
 
 
-LEFT_CHEEK_AT_THE_OUTLINE = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "recall, not the moves: 20 pores planted in the left cheek are found 14-16 times (15 "
-        "unmoved; SD 0.53, within the spread limit), 12-17 before pores were sought 1 mm inside "
-        "the skin. 5 of the 20 are planted off the analysed left cheek (the planting zone reaches "
-        "past the skin's outline there: their centres are off the skin mask); the 15 inside it "
-        "are all found unmoved"
-    ),
-)
+def planted_inside(zone: Z) -> int:
+    """The pores planted in ``zone`` whose centres lie where the unmoved analysis seeks them: in
+    the zone and on its skin at least ``skin_edge_mm`` inside the edge (``metrics.inner_skin``).
+
+    Why not all 20: the planting map is frozen (``synthetic.planting_zones``) and reaches past
+    the analysed skin's outline at the left cheek's side; 5 of the 20 are planted there, off the
+    skin the analysis measures. A pore there is not one the zone holds.
+    """
+    _, marks, _ = base_face()
+    photo = make_photo(PLANS[f"pores {zone.value}"])
+    prepared = prepare(photo.rgb, landmarks=marks)
+    searched = (prepared.labels == ANALYSED_ZONES.index(zone)) & inner_skin(prepared)
+    xy = np.asarray(photo.truth["pores"]["centres_px"])  # (x, y), full photo
+    rows = np.rint((xy[:, 1] - prepared.origin[0]) * prepared.factor).astype(int)
+    cols = np.rint((xy[:, 0] - prepared.origin[1]) * prepared.factor).astype(int)
+    inside = (rows >= 0) & (rows < searched.shape[0]) & (cols >= 0) & (cols < searched.shape[1])
+    return int(np.count_nonzero(searched[rows[inside], cols[inside]]))
 
 
-@pytest.mark.parametrize(
-    "zone",
-    [pytest.param(Z.CHEEK_LEFT, marks=LEFT_CHEEK_AT_THE_OUTLINE), Z.CHEEK_RIGHT],
-    ids=lambda z: z.value,
-)
+@pytest.mark.parametrize("zone", CHEEKS, ids=lambda z: z.value)
 def test_planted_pores_are_found_in_every_move(counts: Counts, zone: Z) -> None:
     found = planted_found(counts, zone)
+    truth = planted_inside(zone)
+    assert truth >= 0.7 * PLANTED_PORES, f"only {truth} of {PLANTED_PORES} planted where sought"
     for n in found.values():
-        assert n == pytest.approx(PLANTED_PORES, rel=0.2), found
+        assert n == pytest.approx(truth, rel=0.2), (truth, found)
 
 
 @pytest.mark.parametrize("zone", CHEEKS, ids=lambda z: z.value)

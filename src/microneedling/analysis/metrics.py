@@ -569,7 +569,10 @@ def texture_row(p: PreparedPhoto, mask: Mask) -> Row:
 
 @register("pores")
 def pores_row(p: PreparedPhoto, mask: Mask) -> Row:
-    count, density, area = pore_spots(p).in_zone(mask, p.mm_per_px)
+    """Pores centred in the zone, per cm2 of the zone's skin they were sought on (``pore_spots``:
+    ``inner_skin``): a pore is not sought within ``skin_edge_mm`` of the skin's edge, so that band
+    is not counted in the density's area either (a narrow zone's density would read low)."""
+    count, density, area = pore_spots(p).in_zone(mask & inner_skin(p), p.mm_per_px)
     return {"pores_per_cm2": density, "pore_count": count, "pore_mean_area_mm2": area}
 
 

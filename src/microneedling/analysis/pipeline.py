@@ -50,7 +50,10 @@ __all__ = [
 # forehead's lower edge held at the schematic height near the brows; lines sought on the skin
 # closed over shadow specks, with the skin's level continued off it, and selected against the
 # texture noise measured without them.
-ANALYSIS_VERSION = "analysis-4"
+# analysis-5: pores sought skin_edge_mm inside the skin's edge (the outline's dark band no longer
+# read as pores as the landmarks move) and counted only at a refined radius inside the stated
+# range; pores per cm2 of the skin they were sought on.
+ANALYSIS_VERSION = "analysis-5"
 MIN_ZONE_PX = 50
 
 
