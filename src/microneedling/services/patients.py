@@ -126,8 +126,9 @@ def count_patients(session: Session) -> int:
 def show_patient(session: Session, code: str) -> dict[str, Any]:
     """One patient's record; the reading is logged with the actor."""
     patient = patient_by_code(session, code)
-    log_access(session, "read", patient)
-    return patient_view(patient)
+    view = patient_view(patient)
+    log_access(session, "read", patient)  # last: the write lock is held for the write alone
+    return view
 
 
 SEARCH_MAX_CHARS = 64

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from microneedling.analysis.images import Photo, analysis_ipd_px, check_box, read_photo
 from microneedling.analysis.pipeline import VIEW_YAW_DEG, PhotoAnalysis, analyze
@@ -295,10 +295,10 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
 
     The reading is logged with the actor."""
     patient = patient_by_code(db, patient_code)
-    log_access(db, "read", patient)
     photos = db.scalars(
         select(models.Photo)
         .where(models.Photo.patient_id == patient.id, models.Photo.view == view)
+        .options(selectinload(models.Photo.analyses))
         .order_by(models.Photo.taken_on, models.Photo.id)
     ).all()
     prediction, start = _prediction_for(db, patient)
@@ -350,6 +350,8 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
             }
         )
     models_used = sorted({p["model"] for p in points})
+    # logged last: on SQLite the entry's write lock is then held for the write alone
+    log_access(db, "read", patient)
     return {
         "patient": patient.code,
         "view": view,

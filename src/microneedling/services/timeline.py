@@ -9,10 +9,11 @@ is its metrics only: no stored path, nothing that leads to the face image.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from microneedling.core.jsonable import plain
 from microneedling.records import models
@@ -20,6 +21,8 @@ from microneedling.records.audit import log_access
 from microneedling.records.personal import PERSONAL_FIELDS
 from microneedling.services.lookups import patient_by_code
 from microneedling.services.views import patient_view, record
+
+_Row = TypeVar("_Row", bound=models.Base)
 
 # The per-zone measurements of a photo the timeline shows (as ``services.photos.trend``).
 PHOTO_METRICS = (
@@ -81,32 +84,81 @@ def photo_metrics(photo: models.Photo) -> dict[str, Any]:
     }
 
 
+def _by_parent(
+    db: Session, entity: type[_Row], parent: InstrumentedAttribute[int], ids: list[int], order: Any
+) -> dict[int, list[_Row]]:
+    """The rows of ``entity`` whose ``parent`` column is one of ``ids``, grouped by it, in the
+    order of the relationship that holds them (one query)."""
+    groups: dict[int, list[_Row]] = {i: [] for i in ids}
+    if ids:
+        for row in db.scalars(select(entity).where(parent.in_(ids)).order_by(order)):
+            groups[getattr(row, parent.key)].append(row)
+    return groups
+
+
+def _by_id(db: Session, entity: type[_Row], ids: set[int]) -> list[_Row]:
+    """The rows of ``entity`` with these ids (no query for none)."""
+    if not ids:
+        return []
+    return list(db.scalars(select(entity).where(entity.id.in_(ids))))  # type: ignore[attr-defined]
+
+
 def _load_record(db: Session, patient: models.Patient) -> None:
-    """Load the patient's records in a few queries (one per table), not one per row."""
-    plans = selectinload(models.Patient.plans)
-    sessions = plans.selectinload(models.TreatmentPlan.sessions)
-    treatments = sessions.selectinload(models.TreatmentSession.zone_treatments)
-    db.scalars(
-        select(models.Patient)
-        .where(models.Patient.id == patient.id)
-        .options(
-            selectinload(models.Patient.screenings),
-            selectinload(models.Patient.assessments),
-            selectinload(models.Patient.adverse_events),
-            plans.selectinload(models.TreatmentPlan.zones),
-            plans.joinedload(models.TreatmentPlan.device),
-            sessions.selectinload(models.TreatmentSession.phases),
-            treatments.joinedload(models.ZoneTreatmentRecord.device),
-            treatments.joinedload(models.ZoneTreatmentRecord.cartridge),
+    """Load the patient's records in a few plain queries (one per table), not one per row.
+
+    Each table is read by its parent's id and the rows are set on their relationships as
+    loaded, in the relationship's order. The same rows as ``selectinload`` over these
+    relationships, at about a quarter of its cost: its loader machinery, not the database, was
+    most of a record read (8.4 ms against 1.8 ms for the sample patient, 13 rows).
+    """
+    m = models
+    ids = [patient.id]
+    for name, entity, column in (
+        ("screenings", m.Screening, m.Screening.patient_id),
+        ("assessments", m.Assessment, m.Assessment.patient_id),
+        ("adverse_events", m.AdverseEvent, m.AdverseEvent.patient_id),
+    ):
+        set_committed_value(
+            patient, name, _by_parent(db, entity, column, ids, entity.id)[patient.id]
         )
-    ).one()
+    plans = _by_parent(db, m.TreatmentPlan, m.TreatmentPlan.patient_id, ids, m.TreatmentPlan.id)
+    set_committed_value(patient, "plans", plans[patient.id])
+    plan_ids = [p.id for p in plans[patient.id]]
+    zones = _by_parent(db, m.PlanZone, m.PlanZone.plan_id, plan_ids, m.PlanZone.id)
+    sessions = _by_parent(
+        db, m.TreatmentSession, m.TreatmentSession.plan_id, plan_ids, m.TreatmentSession.number
+    )
+    session_ids = [t.id for group in sessions.values() for t in group]
+    phases = _by_parent(db, m.PhaseRecord, m.PhaseRecord.session_id, session_ids, m.PhaseRecord.id)
+    treatments = _by_parent(
+        db,
+        m.ZoneTreatmentRecord,
+        m.ZoneTreatmentRecord.session_id,
+        session_ids,
+        m.ZoneTreatmentRecord.id,
+    )
+    device_ids = {p.device_id for p in plans[patient.id] if p.device_id is not None}
+    device_ids |= {z.device_id for group in treatments.values() for z in group}
+    cartridge_ids = {z.cartridge_id for group in treatments.values() for z in group}
+    devices = {d.id: d for d in _by_id(db, m.Device, device_ids)}
+    cartridges = {c.id: c for c in _by_id(db, m.Cartridge, cartridge_ids)}
+    for plan in plans[patient.id]:
+        set_committed_value(plan, "zones", zones[plan.id])
+        set_committed_value(plan, "sessions", sessions[plan.id])
+        device = None if plan.device_id is None else devices[plan.device_id]
+        set_committed_value(plan, "device", device)
+        for t in sessions[plan.id]:
+            set_committed_value(t, "phases", phases[t.id])
+            set_committed_value(t, "zone_treatments", treatments[t.id])
+            for z in treatments[t.id]:
+                set_committed_value(z, "device", devices[z.device_id])
+                set_committed_value(z, "cartridge", cartridges[z.cartridge_id])
 
 
 def patient_timeline(db: Session, code: str, *, researcher: bool = False) -> dict[str, Any]:
     """Everything recorded about one patient as events in time order; the reading is logged."""
     patient = patient_by_code(db, code)
     _load_record(db, patient)
-    log_access(db, "read", patient)
     events: list[dict[str, Any]] = []
     for s in patient.screenings:
         events.append(
@@ -208,4 +260,6 @@ def patient_timeline(db: Session, code: str, *, researcher: bool = False) -> dic
     view = patient_view(patient)
     if researcher:
         view = {k: v for k, v in view.items() if k not in PERSONAL_FIELDS["patient"]}
+    # logged last: on SQLite the entry's write lock is then held for the write alone
+    log_access(db, "read", patient)
     return {"patient": view, "events": events}
