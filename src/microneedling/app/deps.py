@@ -10,12 +10,16 @@
 The permission table (``permissions.py``) already refused the request when the role may not use
 the route at all; ``require_role`` is for a finer check inside a route (and says so in the
 OpenAPI schema's security).
+
+These dependencies only read the request's state, so they are ``async def``: FastAPI runs a
+``def`` dependency in the thread pool, one thread hop per dependency per request, and under load
+each hop waits for the interpreter lock (measured with ``benchmarks/bench_web.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Callable, Coroutine
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
 
@@ -25,20 +29,29 @@ from microneedling.app.security import get_clinic
 from microneedling.records.accounts import ROLES
 
 
-def current_account(request: Request) -> Actor:
-    """The logged-in account (401 when there is none)."""
+def _logged_in(request: Request) -> Actor:
     actor = getattr(request.state, "actor", None)
     if not isinstance(actor, Actor):
         raise NotLoggedIn()
     return actor
 
 
-def optional_account(request: Request) -> Actor | None:
+async def current_account(request: Request) -> Actor:
+    """The logged-in account (401 when there is none)."""
+    return _logged_in(request)
+
+
+async def optional_account(request: Request) -> Actor | None:
     actor = getattr(request.state, "actor", None)
     return actor if isinstance(actor, Actor) else None
 
 
-def require_role(*roles: str) -> Callable[[Request], Actor]:
+async def request_clinic(request: Request) -> Clinic:
+    """The application's shared state (``get_clinic``, without a thread hop)."""
+    return get_clinic(request)
+
+
+def require_role(*roles: str) -> Callable[[Request], Coroutine[Any, Any, Actor]]:
     """A dependency that is the logged-in account if its role is one of ``roles`` (admin always
     is), else refuses with 403."""
     unknown = set(roles) - set(ROLES)
@@ -46,8 +59,8 @@ def require_role(*roles: str) -> Callable[[Request], Actor]:
         raise ValueError(f"unknown roles {sorted(unknown)}")
     allowed = frozenset(roles) | {"admin"}
 
-    def dependency(request: Request) -> Actor:
-        actor = current_account(request)
+    async def dependency(request: Request) -> Actor:
+        actor = _logged_in(request)
         if actor.role not in allowed:
             raise Forbidden(f"the {actor.role} role may not do this")
         return actor
@@ -55,6 +68,6 @@ def require_role(*roles: str) -> Callable[[Request], Actor]:
     return dependency
 
 
-ClinicDep = Annotated[Clinic, Depends(get_clinic)]
+ClinicDep = Annotated[Clinic, Depends(request_clinic)]
 CurrentAccount = Annotated[Actor, Depends(current_account)]
 OptionalAccount = Annotated[Actor | None, Depends(optional_account)]
