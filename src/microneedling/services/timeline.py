@@ -9,10 +9,11 @@ is its metrics only: no stored path, nothing that leads to the face image.
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import cache
 from typing import Any, TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
+from sqlalchemy import Select, bindparam, select
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from microneedling.core.jsonable import plain
@@ -85,63 +86,58 @@ def photo_metrics(photo: models.Photo) -> dict[str, Any]:
 
 
 def _by_parent(
-    db: Session, entity: type[_Row], parent: InstrumentedAttribute[int], ids: list[int], order: Any
+    db: Session, entity: type[_Row], parent: str, ids: list[int], order: str = "id"
 ) -> dict[int, list[_Row]]:
     """The rows of ``entity`` whose ``parent`` column is one of ``ids``, grouped by it, in the
     order of the relationship that holds them (one query)."""
     groups: dict[int, list[_Row]] = {i: [] for i in ids}
     if ids:
-        for row in db.scalars(select(entity).where(parent.in_(ids)).order_by(order)):
-            groups[getattr(row, parent.key)].append(row)
+        for row in db.scalars(_children_query(entity, parent, order), {"ids": ids}):
+            groups[getattr(row, parent)].append(row)
     return groups
 
 
-def _by_id(db: Session, entity: type[_Row], ids: set[int]) -> list[_Row]:
-    """The rows of ``entity`` with these ids (no query for none)."""
-    if not ids:
-        return []
-    return list(db.scalars(select(entity).where(entity.id.in_(ids))))  # type: ignore[attr-defined]
+@cache
+def _children_query(entity: type[models.Base], parent: str, order: str) -> Select[Any]:
+    """``_by_parent``'s statement, built once (building it and its cache key on every call cost
+    about as much as running it)."""
+    column, by = getattr(entity, parent), getattr(entity, order)
+    return select(entity).where(column.in_(bindparam("ids", expanding=True))).order_by(by)
 
 
 def _load_record(db: Session, patient: models.Patient) -> None:
     """Load the patient's records in a few plain queries (one per table), not one per row.
 
-    Each table is read by its parent's id and the rows are set on their relationships as
-    loaded, in the relationship's order. The same rows as ``selectinload`` over these
-    relationships, at about a quarter of its cost: its loader machinery, not the database, was
-    most of a record read (8.4 ms against 1.8 ms for the sample patient, 13 rows).
+    Each table is read by its parent's id (or its own, for devices and cartridges) with a
+    statement built once, and the rows are set on their relationships as loaded, in the
+    relationship's order. The same rows as ``selectinload`` over these relationships at a
+    fraction of its cost: its loader machinery, not the database, was most of a record read
+    (sample patient, 13 rows: 8.4 ms with selectinload, 4.3 ms with plain queries built per
+    call, 2.3-3.5 ms with the statements built once).
     """
     m = models
     ids = [patient.id]
-    for name, entity, column in (
-        ("screenings", m.Screening, m.Screening.patient_id),
-        ("assessments", m.Assessment, m.Assessment.patient_id),
-        ("adverse_events", m.AdverseEvent, m.AdverseEvent.patient_id),
+    for name, entity in (
+        ("screenings", m.Screening),
+        ("assessments", m.Assessment),
+        ("adverse_events", m.AdverseEvent),
     ):
-        set_committed_value(
-            patient, name, _by_parent(db, entity, column, ids, entity.id)[patient.id]
-        )
-    plans = _by_parent(db, m.TreatmentPlan, m.TreatmentPlan.patient_id, ids, m.TreatmentPlan.id)
+        set_committed_value(patient, name, _by_parent(db, entity, "patient_id", ids)[patient.id])
+    plans = _by_parent(db, m.TreatmentPlan, "patient_id", ids)
     set_committed_value(patient, "plans", plans[patient.id])
     plan_ids = [p.id for p in plans[patient.id]]
-    zones = _by_parent(db, m.PlanZone, m.PlanZone.plan_id, plan_ids, m.PlanZone.id)
-    sessions = _by_parent(
-        db, m.TreatmentSession, m.TreatmentSession.plan_id, plan_ids, m.TreatmentSession.number
-    )
+    zones = _by_parent(db, m.PlanZone, "plan_id", plan_ids)
+    sessions = _by_parent(db, m.TreatmentSession, "plan_id", plan_ids, order="number")
     session_ids = [t.id for group in sessions.values() for t in group]
-    phases = _by_parent(db, m.PhaseRecord, m.PhaseRecord.session_id, session_ids, m.PhaseRecord.id)
-    treatments = _by_parent(
-        db,
-        m.ZoneTreatmentRecord,
-        m.ZoneTreatmentRecord.session_id,
-        session_ids,
-        m.ZoneTreatmentRecord.id,
-    )
+    phases = _by_parent(db, m.PhaseRecord, "session_id", session_ids)
+    treatments = _by_parent(db, m.ZoneTreatmentRecord, "session_id", session_ids)
     device_ids = {p.device_id for p in plans[patient.id] if p.device_id is not None}
     device_ids |= {z.device_id for group in treatments.values() for z in group}
     cartridge_ids = {z.cartridge_id for group in treatments.values() for z in group}
-    devices = {d.id: d for d in _by_id(db, m.Device, device_ids)}
-    cartridges = {c.id: c for c in _by_id(db, m.Cartridge, cartridge_ids)}
+    devices = {i: rows[0] for i, rows in _by_parent(db, m.Device, "id", [*device_ids]).items()}
+    cartridges = {
+        i: rows[0] for i, rows in _by_parent(db, m.Cartridge, "id", [*cartridge_ids]).items()
+    }
     for plan in plans[patient.id]:
         set_committed_value(plan, "zones", zones[plan.id])
         set_committed_value(plan, "sessions", sessions[plan.id])
