@@ -30,9 +30,16 @@ from microneedling.analysis.stats import median
 Float = NDArray[np.float32]
 REFERENCE_L = 65.0  # L* of typical light skin: normalised images are in L* units at this lightness
 MAX_SIGMA_PX = 4.0  # large Gaussians run on a reduced image; shading is smooth at that scale
+SHADING_REDUCED_SIGMA_PX = 8.0  # the flat field's shading: reduced less (``masked_blurs``)
 
 
-def masked_blurs(images: Sequence[Float], mask: NDArray[np.bool_], sigma_px: float) -> list[Float]:
+def masked_blurs(
+    images: Sequence[Float],
+    mask: NDArray[np.bool_],
+    sigma_px: float,
+    *,
+    reduced_sigma_px: float = MAX_SIGMA_PX,
+) -> list[Float]:
     """Gaussian means of several ``images`` over the same ``mask`` (normalised convolution;
     Knutsson 1993): each equals ``masked_blur`` of that image, value for value.
 
@@ -42,8 +49,20 @@ def masked_blurs(images: Sequence[Float], mask: NDArray[np.bool_], sigma_px: flo
     array (OpenCV's area resize treats channels alike, with the same arithmetic as one channel),
     so the weight is reduced once and each further image costs a fraction of a pass; the blurs,
     whose SIMD sums round differently on several channels, run channel by channel.
+
+    ``reduced_sigma_px`` is the sigma on the reduced image (``MAX_SIGMA_PX`` unless given): a
+    larger one reduces less. Why: the flat field's shading reduced to 4 px sigmas moved with the
+    grid of the reduction, laid from the crop's corner, which moves with the landmarks (and
+    with the face in the photo); the texture band-pass of the flat-fielded L* read the moved
+    sampling. At points a contrast window inside the sample face's skin, under landmark shifts
+    of 1-3 px (the photo fixed), the band moved by 0.014-0.024 L* (95th percentile); reduced to
+    8 px sigmas, 0.003-0.004 L*, as with the blur at full resolution (0.003-0.004; 12 px: the
+    same). The texture noise map there moved by 6-17% (95th percentile of the points, by
+    shift; 1/16 L* codes), 0% now (tests/analysis/test_texture_noise_landmark_jitter.py).
     """
-    return _normalised_convolution(images, mask, sigma_px, with_cover=False)[0]
+    return _normalised_convolution(
+        images, mask, sigma_px, with_cover=False, reduced_sigma_px=reduced_sigma_px
+    )[0]
 
 
 def masked_blur_and_cover(
@@ -65,7 +84,12 @@ def masked_blur_and_cover(
 
 
 def _normalised_convolution(
-    images: Sequence[Float], mask: NDArray[np.bool_], sigma_px: float, *, with_cover: bool
+    images: Sequence[Float],
+    mask: NDArray[np.bool_],
+    sigma_px: float,
+    *,
+    with_cover: bool,
+    reduced_sigma_px: float = MAX_SIGMA_PX,
 ) -> tuple[list[Float], Float | None]:
     """``masked_blurs``' means, and with ``with_cover`` the mask's own blurred weight at the
     images' resolution (``masked_blur_and_cover``)."""
@@ -74,7 +98,7 @@ def _normalised_convolution(
     # a strided channel (of CIELAB) is read in place: one pass, no contiguous copy first
     planes = [np.multiply(image, weight, dtype=np.float32) for image in images]
     planes.append(weight)
-    factor = max(1.0, sigma_px / MAX_SIGMA_PX)
+    factor = max(1.0, sigma_px / reduced_sigma_px)
     if factor > 1.0:
         size = (max(round(width / factor), 1), max(round(height / factor), 1))
         reduced = cv2.resize(cv2.merge(planes), size, interpolation=cv2.INTER_AREA)

@@ -22,6 +22,7 @@ from numpy.typing import NDArray
 from microneedling.analysis import erythema, pores, skin_mask, texture, tone, wrinkles
 from microneedling.analysis.illumination import (
     REFERENCE_L,
+    SHADING_REDUCED_SIGMA_PX,
     flat_field_lightness,
     local_contrast,
     masked_blur,
@@ -188,7 +189,10 @@ def skin_means(p: PreparedPhoto) -> tuple[NDArray[np.float32], NDArray[np.float3
     def compute() -> tuple[NDArray[np.float32], NDArray[np.float32]]:
         sigma = p.settings.metrics.illumination_sigma_mm.value / p.mm_per_px
         cube = np.add(p.lab[..., 0], np.float32(16.0), dtype=np.float32)  # one pass
-        shading, b_mean = masked_blurs([cube, p.lab[..., 2]], bare_skin(p), sigma)
+        # reduced less than the default: the texture band reads the reduction's grid otherwise
+        shading, b_mean = masked_blurs(
+            [cube, p.lab[..., 2]], bare_skin(p), sigma, reduced_sigma_px=SHADING_REDUCED_SIGMA_PX
+        )
         return shading, b_mean
 
     return p.cached("skin_means", compute)
