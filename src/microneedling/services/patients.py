@@ -127,7 +127,9 @@ def show_patient(session: Session, code: str) -> dict[str, Any]:
     """One patient's record; the reading is logged with the actor."""
     patient = patient_by_code(session, code)
     view = patient_view(patient)
-    log_access(session, "read", patient)  # last: the write lock is held for the write alone
+    # last: SQLite takes its database write lock at a transaction's first write, so the entry
+    # holds it from here to the commit only (the web process's own lock still spans the read)
+    log_access(session, "read", patient)
     return view
 
 

@@ -350,7 +350,9 @@ def trend(db: Session, patient_code: str, *, view: str = "front") -> dict[str, A
             }
         )
     models_used = sorted({p["model"] for p in points})
-    # logged last: on SQLite the entry's write lock is then held for the write alone
+    # logged last: SQLite takes its database write lock at a transaction's first write, so
+    # the entry holds it from here to the commit only (the web process's own lock still spans
+    # the read)
     log_access(db, "read", patient)
     return {
         "patient": patient.code,

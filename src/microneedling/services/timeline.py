@@ -256,6 +256,8 @@ def patient_timeline(db: Session, code: str, *, researcher: bool = False) -> dic
     view = patient_view(patient)
     if researcher:
         view = {k: v for k, v in view.items() if k not in PERSONAL_FIELDS["patient"]}
-    # logged last: on SQLite the entry's write lock is then held for the write alone
+    # logged last: SQLite takes its database write lock at a transaction's first write, so
+    # the entry holds it from here to the commit only (the web process's own lock still spans
+    # the read)
     log_access(db, "read", patient)
     return {"patient": view, "events": events}
