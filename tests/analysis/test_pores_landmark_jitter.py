@@ -127,3 +127,17 @@ def test_planted_pore_count_spread_under_landmark_moves(counts: Counts, zone: Z)
 def test_bare_cheek_pore_count_holds_when_the_landmarks_move(counts: Counts, zone: Z) -> None:
     bare = {m: c["bare"][zone] for m, c in counts.items()}
     assert max(bare.values()) - min(bare.values()) <= 1, bare
+
+
+def test_pore_density_is_per_cm2_of_the_skin_searched() -> None:
+    """Pores are sought ``skin_edge_mm`` inside the skin, so their density divides by that skin
+    in the zone, not by the whole zone (the right cheek reaches the face's outline)."""
+    _, marks, _ = base_face()
+    prepared = prepare(make_photo(PLANS[f"pores {Z.CHEEK_RIGHT.value}"]).rgb, landmarks=marks)
+    zone = prepared.labels == ANALYSED_ZONES.index(Z.CHEEK_RIGHT)
+    searched = zone & inner_skin(prepared)
+    row = measure(prepared, zone, ["pores"])
+    assert 0 < np.count_nonzero(searched) < 0.98 * np.count_nonzero(zone)
+    area_cm2 = np.count_nonzero(searched) * prepared.mm_per_px**2 / 100.0
+    assert row["pore_count"] >= 15
+    assert row["pores_per_cm2"] == pytest.approx(row["pore_count"] / area_cm2, rel=1e-9)
