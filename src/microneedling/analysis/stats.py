@@ -2,7 +2,8 @@
 
 ``np.percentile`` and ``np.median`` partition the data once for each of the two neighbouring
 order statistics they interpolate between; here the upper neighbour is the minimum of the part
-above the lower one, found in one more linear pass. The results are NumPy's, to float rounding.
+above the lower one, found in one more linear pass, and on large inputs only the few values between
+two bounds from a subsample are partitioned. The results are NumPy's, to float rounding.
 Values that come from an 8-bit code through a table that never falls have their quantiles read
 from the codes' histogram (``table_quantiles``). Also: a multichannel image's pixels under a
 mask (``masked_pixels``) and a per-pixel test on every channel, as faster equals of NumPy's.
@@ -19,9 +20,81 @@ from numpy.typing import NDArray
 def order_statistics(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float]:
     """The values of rank ``ranks`` (0-based, ascending) in ``values``, as a full sort would give.
 
-    One partition at every other rank of a run of neighbours; the rank just above a partition
-    rank is the smallest value of the partition's next part, found by a minimum instead.
+    Large inputs go through ``_bracketed`` (the few values between two bounds read from a
+    subsample); the rest, and any rank a bracket misses, through ``_partitioned``.
     """
+    if len(values) < BRACKET_MIN_VALUES:
+        return _partitioned(values, ranks)
+    out: dict[int, float] = {}
+    missed: list[int] = []
+    for group in _runs(sorted(set(ranks))):
+        found = _bracketed(values, group)
+        if found is None:
+            missed.extend(group)
+        else:
+            out.update(found)
+    if missed:
+        out.update(_partitioned(values, missed))
+    return out
+
+
+BRACKET_MIN_VALUES = 16_384  # below this one partition costs less than a subsample's sort
+SUBSAMPLE_VALUES = 2_048  # about this many values, evenly strided, bound each rank
+BRACKET_SDS = 5.0  # bounds this many binomial SDs of the subsample's rank either side
+
+
+def _runs(ranks: list[int]) -> list[list[int]]:
+    """Sorted ranks in runs of neighbours (a quantile's two order statistics stay together)."""
+    runs: list[list[int]] = []
+    for rank in ranks:
+        if runs and rank - runs[-1][-1] <= 1:
+            runs[-1].append(rank)
+        else:
+            runs.append([rank])
+    return runs
+
+
+def _bracketed(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float] | None:
+    """Neighbouring ranks' values from the values between two bounds, or None if they missed.
+
+    The bounds are order statistics of an evenly strided subsample a few binomial SDs below and
+    above the ranks' share of it (Floyd & Rivest 1975 choose their sample's bounds the same
+    way); the values below the lower bound are counted, those between the bounds (a few
+    thousandths of a large input) partitioned. The result is exact whatever the bounds: when
+    the ranks do not fall between them (a subsample unlike the whole, or NaN, which compares
+    false and sorts last) the caller partitions the whole instead.
+
+    Why: a median of a million values by ``np.partition`` takes 8 ms; two comparisons, a count
+    and a compaction take about a third of that.
+
+    References
+    ----------
+    Floyd, R. W. and Rivest, R. L. (1975). Expected time bounds for selection. Communications
+    of the ACM 18(3), 165-172.
+    """
+    n = len(values)
+    step = max(n // SUBSAMPLE_VALUES, 1)
+    sample = np.sort(values[::step])
+    m = len(sample)
+    share = (ranks[0] + 0.5) / n
+    pad = BRACKET_SDS * np.sqrt(m * share * (1.0 - share)) + len(ranks) + 1
+    low = sample[max(int(share * m - pad), 0)]
+    high = sample[min(int(share * m + pad), m - 1)]
+    below = int(np.count_nonzero(values < low))
+    between = values >= low
+    between &= values <= high
+    inside = np.compress(between, values)
+    first, last = ranks[0] - below, ranks[-1] - below
+    if first < 0 or last >= len(inside):
+        return None
+    picked = _partitioned(inside, [r - below for r in ranks])
+    return {rank: picked[rank - below] for rank in ranks}
+
+
+def _partitioned(values: NDArray[np.float32], ranks: list[int]) -> dict[int, float]:
+    """``order_statistics`` by one partition at every other rank of a run of neighbours; the
+    rank just above a partition rank is the smallest value of the partition's next part, found
+    by a minimum instead."""
     pivots: list[int] = []
     followers: list[int] = []
     for rank in sorted(set(ranks)):
