@@ -11,7 +11,10 @@ that depended on the line's angle and phase cut a line near the floor into piece
 went (wrinkle length CV 16% under +-2 deg of rotation, under 2% now). Ridge pixels above a floor
 and above a multiple of the response's robust SD over the skin form connected pieces; a piece is a
 line when its skeleton is long enough (length measured along the skeleton, not as an area) and it
-is elongated: skeleton length over mean width (area / length) above a limit. The local texture
+is elongated: skeleton length over mean width (area / length) above a limit. Elongated pieces
+whose facing ends lie within a gap the finest scale cannot resolve (2.5 sigma) and whose
+directions agree (within 30 degrees) are one line, and pass or fail that test together
+(``join_across_gaps``; Steger 1998's line extension and linking angle). The local texture
 SD that lines must exceed is measured again with the lines found left out, and the lines selected
 again against it (``signal_free_noise``): lines are signal, not texture (Bertin & Arnouts 1996).
 
@@ -43,6 +46,7 @@ from typing import Any
 import cv2
 import numpy as np
 from numpy.typing import NDArray
+from scipy.spatial import cKDTree
 from skimage.morphology import skeletonize
 
 from microneedling.analysis.illumination import CODES_PER_L, robust_sigma
@@ -58,6 +62,12 @@ REMAP_WIDTH = 1024
 NOISE_TILE_PX = 48  # the signal-free noise is recomputed in tiles this wide holding a pixel in need
 MAX_LEFT_OUT = 0.5  # a noise window with more signal than this takes the skin's typical texture
 BACKGROUND_SCALES = 4.0  # the centre-line test reads the slope left after a Gaussian this wide
+GAP_SIGMAS = 2.5  # a line's free end is searched along its tangent this many sigmas (Steger 1998)
+GAP_MAX_ANGLE_DEG = 30.0  # the largest turn between joined ends (Steger 1998's linking angle)
+# An end's tangent: the principal axis of its skeleton within this many pixels. A pixel skeleton's
+# direction over n pixels is quantised to about atan(1 / n): over 5 px 11 degrees, a third of
+# the 30 degrees allowed (over 3 px a staircase of slope 1/3 reads 35 degrees off).
+_END_TANGENT_PX = 5.0
 
 
 @dataclass(frozen=True)
@@ -429,6 +439,8 @@ def ridge_map(
     window_mm: float = 3.0,
     signal_reach_mm: float = 1.2,
     noise_skin: NDArray[np.bool_] | None = None,
+    gap_sigmas: float = GAP_SIGMAS,
+    gap_max_angle_deg: float = GAP_MAX_ANGLE_DEG,
 ) -> RidgeMap:
     """Dark elongated lines over the skin, each at least ``min_length_mm`` along its skeleton.
 
@@ -455,17 +467,21 @@ def ridge_map(
         image, skin, mm_per_px, sigmas_mm, beta=beta, floor=0.5 * min_contrast
     )
     limits = {"min_length_mm": min_length_mm, "min_elongation": min_elongation}
+    # the finest scale's reach: a gap it cannot resolve is one no coarser scale resolves either
+    joining = {"gap_mm": gap_sigmas * min(sigmas_mm), "max_angle_deg": gap_max_angle_deg}
     if noise is None:  # no local texture map: the response's own spread over the skin
         spread = robust_sigma(response[skin]) if skin.any() else 0.0
         base = float(np.median(response[skin])) if skin.any() else 0.0
         floor = max(min_contrast, base + min_snr * spread)
-        return select_lines(response, skin, mm_per_px, floor, **limits)
+        ridges = (response > floor) & skin
+        found = lines_of(response, ridges, mm_per_px, **limits)
+        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
     threshold = np.maximum(min_contrast, min_snr * noise)
     ridges = response > threshold
     ridges &= skin
     found = lines_of(response, ridges, mm_per_px, **limits)
     if texture is None or not found.lines.any():
-        return found
+        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
     # the noise only falls, so only pixels between the floor and the threshold can change
     unsure = response > min_contrast
     unsure &= response <= threshold
@@ -477,10 +493,13 @@ def ridge_map(
     )
     at = np.flatnonzero(unsure)
     lowered = np.maximum(min_contrast, min_snr * clean.ravel()[at])
-    if not np.any(response.ravel()[at] > lowered):
-        return found  # no pixel gained: the same lines
+    if not np.any(response.ravel()[at] > lowered):  # no pixel gained: the same lines
+        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
     # elsewhere a pixel passes with either noise or with neither: the lines grow by these
-    return add_to_lines(found, ridges, at[response.ravel()[at] > lowered], mm_per_px, **limits)
+    gained = at[response.ravel()[at] > lowered]
+    found = add_to_lines(found, ridges, gained, mm_per_px, **limits)
+    ridges.ravel()[gained] = True
+    return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
 
 
 def select_lines(
@@ -777,3 +796,143 @@ def zone_lines(
         # counter-clockwise as seen in the photo (rows grow downwards), from the eye line
         orientation = float((eye_line_deg - mean + 90) % 180 - 90)
     return Lines(total_mm / area_cm2 if area_cm2 else 0.0, total_mm, depth, orientation)
+
+
+def _piece_ends(
+    rows: NDArray[np.intp], cols: NDArray[np.intp], owner: NDArray[np.int32]
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.int32]]:
+    """The free ends of the pieces' skeletons, given as their pixels and labels (a skeleton pixel
+    with one skeleton neighbour): positions (row, col), unit tangents pointing out of the piece
+    (the principal axis of its skeleton within ``_END_TANGENT_PX``), and labels."""
+    top, left = int(rows.min()), int(cols.min())
+    width = int(cols.max()) - left + 3  # one empty pixel either side
+    occupied = np.zeros((int(rows.max()) - top + 3) * width, dtype=np.int8)
+    at = (rows - top + 1) * width + (cols - left + 1)
+    occupied[at] = 1
+    neighbours = np.zeros(at.size, dtype=np.int8)
+    for step in (-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1):
+        neighbours += occupied[at + step]
+    order = np.argsort(owner, kind="stable")
+    first = np.searchsorted(owner[order], owner)  # each pixel's piece's pixels: order[first:]
+    last = np.searchsorted(owner[order], owner, side="right")
+    pos, out, labels = [], [], []
+    for i in np.flatnonzero(neighbours == 1).tolist():
+        mine = order[first[i] : last[i]]
+        dr, dc = rows[mine] - rows[i], cols[mine] - cols[i]
+        near = np.hypot(dr, dc) <= _END_TANGENT_PX
+        if np.count_nonzero(near) < 2:
+            continue
+        dr, dc = dr[near] - dr[near].mean(), dc[near] - dc[near].mean()
+        doubled = np.arctan2(2.0 * np.sum(dr * dc), np.sum(dc * dc) - np.sum(dr * dr))
+        axis = np.array([np.sin(doubled / 2), np.cos(doubled / 2)])  # (row, col)
+        back = -np.array([rows[mine][near].mean() - rows[i], cols[mine][near].mean() - cols[i]])
+        pos.append((rows[i], cols[i]))
+        out.append(axis if axis @ back >= 0 else -axis)  # pointing out of the piece
+        labels.append(owner[i])
+    return (
+        np.asarray(pos, np.float64).reshape(-1, 2),
+        np.asarray(out, np.float64).reshape(-1, 2),
+        np.asarray(labels, np.int32),
+    )
+
+
+def join_across_gaps(
+    found: RidgeMap,
+    ridges: NDArray[np.bool_],
+    mm_per_px: float,
+    *,
+    gap_mm: float,
+    max_angle_deg: float,
+    min_length_mm: float,
+    min_elongation: float,
+) -> RidgeMap:
+    """``found`` (the lines of ``ridges``) with pieces joined across short gaps: two elongated
+    pieces whose facing free ends are at most ``gap_mm`` apart, each end's tangent and the
+    segment joining them within ``max_angle_deg`` of one another, are one line, kept when the
+    joined pieces pass the length and elongation tests together. The joining segment (straight,
+    end to end) is drawn into the skeleton and counts in the line's length, as the line runs on
+    through the gap; the gap's pixels do not count in its area (they are under the floor).
+
+    Why: the ridge filter averages along a line over its own Gaussian, so where the face's own
+    texture crosses a faint line its response dips over about that length, and a line just over
+    the floor breaks in two, each piece perhaps too short to keep (issue 8: the dark face's
+    faint forehead line). Steger (1998) extends a line's free end along its direction by
+    2.5 sigma to find the line it meets, and links line points whose directions differ by less
+    than 30 degrees (``GAP_SIGMAS``, ``GAP_MAX_ANGLE_DEG``); ``ridge_map`` takes sigma as the
+    finest scale, as a gap it cannot resolve no coarser scale resolves either.
+
+    References
+    ----------
+    Steger C. An unbiased detector of curvilinear structures. IEEE Trans Pattern Anal Mach Intell
+    1998;20:113-25 (and its reference implementation, detect-lines: MAX_LINE_EXTENSION =
+    2.5 sigma, MAX_ANGLE_DIFFERENCE = pi / 6).
+    """
+    count, pieces, stats = label_pieces(ridges)
+    if count <= 2:
+        return found
+    area = stats[:, cv2.CC_STAT_AREA].astype(np.float64)
+    wanted = area >= 2  # a single pixel has no length
+    wanted[0] = False
+    skeleton = piece_skeletons(pieces, stats, wanted)
+    flat, rows, cols = pixels_of(skeleton)
+    if flat.size == 0:
+        return found
+    owner = pieces.ravel().take(flat)
+    length = skeleton_lengths_at(rows, cols, owner, count - 1)
+    elongated = (length >= 1.0) & (length >= min_elongation * area / np.maximum(length, 1.0))
+    elongated[0] = False
+    on = elongated[owner]
+    if np.count_nonzero(on) < 2:
+        return found
+    ends, tangents, labels = _piece_ends(rows[on], cols[on], owner[on])
+    if len(ends) < 2:
+        return found
+    cos_limit = np.cos(np.radians(max_angle_deg))
+    parent = np.arange(count)
+
+    def root(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = int(parent[i])
+        return i
+
+    segments: list[tuple[int, int, int, int]] = []
+    bridged = np.zeros(count)  # the joining segments' length, by the group's root
+    for a, b in sorted(cKDTree(ends).query_pairs(gap_mm / mm_per_px)):
+        step = ends[b] - ends[a]
+        dist = float(np.hypot(*step))
+        if labels[a] == labels[b] or dist == 0.0:
+            continue
+        unit = step / dist
+        facing = (tangents[a] @ unit, -(tangents[b] @ unit), -(tangents[a] @ tangents[b]))
+        ra, rb = root(int(labels[a])), root(int(labels[b]))
+        if min(facing) < cos_limit or ra == rb:
+            continue
+        parent[rb] = ra
+        bridged[ra] += bridged[rb] + dist
+        segments.append((int(ends[a][0]), int(ends[a][1]), int(ends[b][0]), int(ends[b][1])))
+    if not segments:
+        return found
+    roots = np.array([root(i) for i in range(count)])
+    total = np.bincount(roots, length, minlength=count) + bridged
+    total_area = np.bincount(roots, np.where(elongated, area, 0.0), minlength=count)
+    size = np.bincount(roots, minlength=count)
+    passes = (
+        (size >= 2)
+        & (total * mm_per_px >= min_length_mm)
+        & (total >= min_elongation * total_area / np.maximum(total, 1.0))
+    )
+    keep = passes[roots] & elongated
+    keep[0] = False
+    if not keep.any():
+        return found
+    lines, kept_skeleton = found.lines.copy(), found.skeleton.copy()
+    for label in np.flatnonzero(keep):  # a few pieces: each set over its own box
+        x, y, w, h = (int(v) for v in stats[label, :4])
+        lines[y : y + h, x : x + w] |= pieces[y : y + h, x : x + w] == label
+    kept_skeleton.ravel()[flat[keep[owner]]] = True
+    canvas = kept_skeleton.view(np.uint8)
+    for r0, c0, r1, c1 in segments:
+        if keep[pieces[r0, c0]]:
+            cv2.line(canvas, (c0, r0), (c1, r1), 1, 1)
+    return RidgeMap(found.response, kept_skeleton, lines)
