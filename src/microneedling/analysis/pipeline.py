@@ -53,9 +53,10 @@ __all__ = [
 # analysis-5: pores sought skin_edge_mm inside the skin's edge (the outline's dark band no longer
 # read as pores as the landmarks move) and counted only at a refined radius inside the stated
 # range; pores per cm2 of the skin they were sought on; the flat field's shading blurred on a
-# finer reduced grid (its sampling no longer moves the texture band as the crop moves); a line's
-# pieces joined across a gap the finest ridge scale cannot resolve (wrinkles.join_across_gaps).
-ANALYSIS_VERSION = "analysis-5"
+# finer reduced grid (its sampling no longer moves the texture band as the crop moves).
+# analysis-6: a line's pieces joined across a gap the finest ridge scale cannot resolve
+# (wrinkles.join_across_gaps; Steger 1998's 2.5 sigma extension and 30 degree linking angle).
+ANALYSIS_VERSION = "analysis-6"
 MIN_ZONE_PX = 50
 
 
