@@ -55,7 +55,9 @@ CI_TONES = ("very light", "intermediate", "dark")
 CI_LEVELS = (1, 2, 4)
 
 _FAINT_PORES = (
-    "The face's own texture makes these pores indistinguishable at their depth "
+    "Level 1's 4 L* lies under the pores' limit of detection on every tone: 80% of pores of this "
+    "radius are found from 5.0-5.75 L* (benchmarks/bench_detection_limit.py, the same on all "
+    "six tones within 1 L*). The face's own texture makes these pores indistinguishable at their depth "
     "(tests/analysis/test_pores_texture.py). Each level-1 pore alone (planted minus bare) reads "
     "3.2-3.6 L* at the reference lightness the flat field sets, 5-20% over the 3.0 L* floor "
     "(pore_min_contrast_l; the floor is relative to the skin's lightness, so every tone reads "
