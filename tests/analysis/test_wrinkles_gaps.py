@@ -57,12 +57,34 @@ def test_a_slanted_line_with_a_dip_is_measured_at_full_length() -> None:
     assert length_mm(joined(ridges)) == pytest.approx(whole, rel=0.05)
 
 
-def test_collinear_pieces_further_apart_than_the_gap_stay_apart() -> None:
+@pytest.mark.parametrize("missing_px", [2, 3, 4, 5])  # the gap allowed: 0.75 mm, 3.75 px
+def test_collinear_pieces_joined_up_to_the_gap_and_apart_beyond(missing_px: int) -> None:
+    """Pieces of 15 px (2.8 mm, each under 4 mm) with ``missing_px`` pixels missing between
+    them: 3 (0.6 mm uncovered) and fewer join, 4 (0.8 mm) and more stay apart."""
     ridges = np.zeros((40, 60), bool)
-    gap_px = int(np.ceil(GAP_MM / MM_PER_PX)) + 1  # ends 5 px (1.0 mm) apart
-    ridges[20, 10:25] = True
-    ridges[20, 24 + gap_px : 39 + gap_px] = True
-    assert not joined(ridges).lines.any()
+    ridges[20, 10:25] = True  # ends at column 24
+    ridges[20, 25 + missing_px : 40 + missing_px] = True
+    if missing_px * MM_PER_PX > GAP_MM:
+        assert not joined(ridges).lines.any()
+    else:
+        assert joined(ridges).lines.any()
+
+
+@pytest.mark.parametrize("mm_per_px", [0.15, 0.2, 0.3, 0.37, 0.4, 0.6, 0.74])
+def test_a_one_pixel_dip_joins_at_any_resolution_the_gap_allows(mm_per_px: float) -> None:
+    """One missing pixel leaves one pixel of the line uncovered: joined at every resolution up
+    to 0.75 mm a pixel (its end pixels' centres are 2 px apart, 1.5 mm at 0.74 mm/px)."""
+    ridges = np.zeros((40, 80), bool)
+    ridges[20, 5:75] = True  # 70 px: longer than 4 mm at every resolution here
+    ridges[20, 40] = False
+    response = np.where(ridges, 4.0, 0.0).astype(np.float32)
+    limits = {"min_length_mm": 70 * mm_per_px * 0.6, "min_elongation": 4.0}  # no piece alone
+    found = wrinkles.lines_of(response, ridges, mm_per_px, **limits)
+    assert not found.lines.any()
+    after = wrinkles.join_across_gaps(
+        found, ridges, mm_per_px, gap_mm=GAP_MM, max_angle_deg=wrinkles.GAP_MAX_ANGLE_DEG, **limits
+    )
+    assert after.lines.sum() == 69
 
 
 def test_perpendicular_pieces_near_each_other_are_not_joined() -> None:

@@ -847,7 +847,9 @@ def join_across_gaps(
     min_elongation: float,
 ) -> RidgeMap:
     """``found`` (the lines of ``ridges``) with pieces joined across short gaps: two elongated
-    pieces whose facing free ends are at most ``gap_mm`` apart, each end's tangent and the
+    pieces whose facing free ends leave at most ``gap_mm`` of the line uncovered (the distance
+    between the end pixels' centres less one pixel: each end pixel covers the line to its own
+    edge, half a pixel past its centre), each end's tangent and the
     segment joining them within ``max_angle_deg`` of one another, are one line, kept when the
     joined pieces pass the length and elongation tests together. The joining segment (straight,
     end to end) is drawn into the skeleton and counts in the line's length, as the line runs on
@@ -898,7 +900,11 @@ def join_across_gaps(
 
     segments: list[tuple[int, int, int, int]] = []
     bridged = np.zeros(count)  # the joining segments' length, by the group's root
-    for a, b in sorted(cKDTree(ends).query_pairs(gap_mm / mm_per_px)):
+    # a gap of one missing pixel leaves one pixel uncovered at any resolution (end centres 2 px
+    # apart): measured between centres it would read 2 px, and at 0.375 mm/px or coarser exceed
+    # the 0.75 mm allowed, so whether a pixel's dip breaks a line would depend on the resolution
+    reach_px = gap_mm / mm_per_px + 1.0
+    for a, b in sorted(cKDTree(ends).query_pairs(reach_px)):
         step = ends[b] - ends[a]
         dist = float(np.hypot(*step))
         if labels[a] == labels[b] or dist == 0.0:
