@@ -230,8 +230,9 @@ def table(results: Sequence[ToneLimits]) -> str:
         lines.append(
             f"{'':<14}{'false':<8}"
             + "".join(f"{s:>8.2f}" for s in r.pores.false_shares)
-            + f"  (pores found beyond those matched; {r.pores_sought} of {PORES} planted "
-            "where sought)"
+            + f"  (pores found less the bare face's less those matched, per planted pore; below 0 "
+            f"a spot of the bare face's own is no longer counted; {r.pores_sought} of {PORES} "
+            "planted where sought)"
         )
     return "\n".join(lines)
 
