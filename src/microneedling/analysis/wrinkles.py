@@ -141,11 +141,7 @@ def skeleton_lengths_at(
     lengths = np.zeros(n + 1)
     if rows.size == 0:
         return lengths
-    top, left = int(rows.min()), int(cols.min())
-    width = int(cols.max()) - left + 3  # one empty pixel either side
-    occupied = np.zeros((int(rows.max()) - top + 3) * width + 1, dtype=bool)
-    at = (rows - top + 1) * width + (cols - left + 1)
-    occupied[at] = True
+    occupied, at, width = _occupancy(rows, cols)
     right, below = occupied[at + 1], occupied[at + width]
     counts = (
         (right, 1.0),  # straight, horizontal
@@ -158,6 +154,20 @@ def skeleton_lengths_at(
     for pairs, weight in counts:
         lengths += weight * np.bincount(owner[pairs], minlength=n + 1)[: n + 1]
     return np.maximum(lengths, 0.0)
+
+
+def _occupancy(
+    rows: NDArray[np.intp], cols: NDArray[np.intp]
+) -> tuple[NDArray[np.bool_], NDArray[np.intp], int]:
+    """The pixels (rows, cols) as a flat occupancy over their box with one empty pixel either side
+    (and one more at the end): the array, each pixel's flat index in it, and the box's row
+    width, so a neighbour of pixel ``i`` is ``occupied[at[i] + step]``."""
+    top, left = int(rows.min()), int(cols.min())
+    width = int(cols.max()) - left + 3
+    occupied = np.zeros((int(rows.max()) - top + 3) * width + 1, dtype=bool)
+    at = (rows - top + 1) * width + (cols - left + 1)
+    occupied[at] = True
+    return occupied, at, width
 
 
 def label_pieces(mask: NDArray[np.bool_]) -> tuple[int, NDArray[np.int32], NDArray[np.int32]]:
@@ -462,6 +472,8 @@ def ridge_map(
     threshold can change: the noise is measured again there (within reach of the lines), and
     the selection runs again only if one of them passes, and then only over the pieces such a
     pixel joins (``add_to_lines``). Where the first selection keeps no line, it is the result.
+    Last, pieces of a line broken by a gap the finest scale cannot resolve are joined
+    (``join_across_gaps``).
     """
     response = ridge_response(
         image, skin, mm_per_px, sigmas_mm, beta=beta, floor=0.5 * min_contrast
@@ -472,33 +484,29 @@ def ridge_map(
     if noise is None:  # no local texture map: the response's own spread over the skin
         spread = robust_sigma(response[skin]) if skin.any() else 0.0
         base = float(np.median(response[skin])) if skin.any() else 0.0
-        floor = max(min_contrast, base + min_snr * spread)
-        ridges = (response > floor) & skin
-        found = lines_of(response, ridges, mm_per_px, **limits)
-        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
-    threshold = np.maximum(min_contrast, min_snr * noise)
+        threshold: float | NDArray[np.float32] = max(min_contrast, base + min_snr * spread)
+    else:
+        threshold = np.maximum(min_contrast, min_snr * noise)
     ridges = response > threshold
     ridges &= skin
     found = lines_of(response, ridges, mm_per_px, **limits)
-    if texture is None or not found.lines.any():
-        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
-    # the noise only falls, so only pixels between the floor and the threshold can change
-    unsure = response > min_contrast
-    unsure &= response <= threshold
-    unsure &= skin
-    signal = grown(found.lines, signal_reach_mm / mm_per_px)
-    measured_on = skin if noise_skin is None else noise_skin
-    clean = signal_free_noise(
-        texture, measured_on, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
-    )
-    at = np.flatnonzero(unsure)
-    lowered = np.maximum(min_contrast, min_snr * clean.ravel()[at])
-    if not np.any(response.ravel()[at] > lowered):  # no pixel gained: the same lines
-        return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
-    # elsewhere a pixel passes with either noise or with neither: the lines grow by these
-    gained = at[response.ravel()[at] > lowered]
-    found = add_to_lines(found, ridges, gained, mm_per_px, **limits)
-    ridges.ravel()[gained] = True
+    if noise is not None and texture is not None and found.lines.any():
+        # the noise only falls, so only pixels between the floor and the threshold can change
+        unsure = response > min_contrast
+        unsure &= response <= threshold
+        unsure &= skin
+        signal = grown(found.lines, signal_reach_mm / mm_per_px)
+        measured_on = skin if noise_skin is None else noise_skin
+        clean = signal_free_noise(
+            texture, measured_on, signal, mm_per_px, window_mm=window_mm, noise=noise, where=unsure
+        )
+        at = np.flatnonzero(unsure)
+        lowered = np.maximum(min_contrast, min_snr * clean.ravel()[at])
+        gained = at[response.ravel()[at] > lowered]
+        if gained.size:  # else no pixel gained: the same lines
+            # elsewhere a pixel passes with either noise or with neither: the lines grow by these
+            found = add_to_lines(found, ridges, gained, mm_per_px, **limits)
+            ridges.ravel()[gained] = True
     return join_across_gaps(found, ridges, mm_per_px, **joining, **limits)
 
 
@@ -804,11 +812,7 @@ def _piece_ends(
     """The free ends of the pieces' skeletons, given as their pixels and labels (a skeleton pixel
     with one skeleton neighbour): positions (row, col), unit tangents pointing out of the piece
     (the principal axis of its skeleton within ``_END_TANGENT_PX``), and labels."""
-    top, left = int(rows.min()), int(cols.min())
-    width = int(cols.max()) - left + 3  # one empty pixel either side
-    occupied = np.zeros((int(rows.max()) - top + 3) * width, dtype=np.int8)
-    at = (rows - top + 1) * width + (cols - left + 1)
-    occupied[at] = 1
+    occupied, at, width = _occupancy(rows, cols)
     neighbours = np.zeros(at.size, dtype=np.int8)
     for step in (-width - 1, -width, -width + 1, -1, 1, width - 1, width, width + 1):
         neighbours += occupied[at + step]
