@@ -122,10 +122,12 @@ class ToneLimits:
     pores_sought: int  # of the planted pores, those where the analysis seeks pores
 
 
-def sought_centres(prepared: PreparedPhoto, photo: SyntheticPhoto) -> NDArray[np.float64]:
-    """The planted pore centres (row, col; working pixels) in the pore zone, at least
+def sought_centres(
+    prepared: PreparedPhoto, photo: SyntheticPhoto, zone: FacialZone = PORE_ZONE
+) -> NDArray[np.float64]:
+    """The planted pore centres (row, col; working pixels) in ``zone``, at least
     ``skin_edge_mm`` inside the skin (``metrics.inner_skin``): where pores are sought."""
-    searched = (prepared.labels == ANALYSED_ZONES.index(PORE_ZONE)) & inner_skin(prepared)
+    searched = (prepared.labels == ANALYSED_ZONES.index(zone)) & inner_skin(prepared)
     xy = np.asarray(photo.truth["pores"]["centres_px"], dtype=np.float64)  # (x, y), full photo
     rows = (xy[:, 1] - prepared.origin[0]) * prepared.factor
     cols = (xy[:, 0] - prepared.origin[1]) * prepared.factor

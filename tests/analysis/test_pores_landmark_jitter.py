@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from benchmarks.bench_detection_limit import sought_centres
 from numpy.typing import NDArray
 
 from microneedling.analysis.landmarks import Landmarks
@@ -99,13 +100,7 @@ def planted_inside(zone: Z) -> int:
     """
     _, marks, _ = base_face()
     photo = make_photo(PLANS[f"pores {zone.value}"])
-    prepared = prepare(photo.rgb, landmarks=marks)
-    searched = (prepared.labels == ANALYSED_ZONES.index(zone)) & inner_skin(prepared)
-    xy = np.asarray(photo.truth["pores"]["centres_px"])  # (x, y), full photo
-    rows = np.rint((xy[:, 1] - prepared.origin[0]) * prepared.factor).astype(int)
-    cols = np.rint((xy[:, 0] - prepared.origin[1]) * prepared.factor).astype(int)
-    inside = (rows >= 0) & (rows < searched.shape[0]) & (cols >= 0) & (cols < searched.shape[1])
-    return int(np.count_nonzero(searched[rows[inside], cols[inside]]))
+    return len(sought_centres(prepare(photo.rgb, landmarks=marks), photo, zone))
 
 
 @pytest.mark.parametrize("zone", CHEEKS, ids=lambda z: z.value)
