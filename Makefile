@@ -47,7 +47,7 @@ bench: $(VENV)/.installed-dev
 	$(BIN)/python benchmarks/bench_lists.py
 	$(BIN)/python benchmarks/bench_web.py
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_repeatability.py
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_skin_tones.py
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python -m benchmarks.bench_skin_tones
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_detection_limit.py
 	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(BIN)/python benchmarks/bench_cohort.py
 	$(BIN)/pytest benchmarks --benchmark-only -p no:cacheprovider

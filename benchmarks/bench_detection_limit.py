@@ -113,6 +113,31 @@ class DetectionCurve:
         s0, s1 = self.shares[i - 1], self.shares[i]
         return d0 + (share - s0) / (s1 - s0) * (d1 - d0)
 
+    @property
+    def errors(self) -> tuple[float, ...]:
+        """The count's relative error at each depth, as a recovery reads it: what the zone gained
+        over the planted amount, less 1 (pores: the matched share plus the false finds)."""
+        false = self.false_shares or (0.0,) * len(self.shares)
+        return tuple(s + f - 1.0 for s, f in zip(self.shares, false, strict=True))
+
+    def quantitation_limit(self, tolerance: float) -> float:
+        """LoQ for an accuracy goal of ``tolerance`` (relative error): the depth from which the
+        error stays within it (CLSI EP17-A2's limit of quantitation: the lowest amount measured
+        with the stated accuracy), linear in depth between the last depth outside and the first
+        inside, by how far each lies from the goal; inf when the deepest depth is outside.
+        A share of counts is a ratio of small integers: errors are compared to 1e-9."""
+        outside = [abs(e) > tolerance + 1e-9 for e in self.errors]
+        if outside[-1]:
+            return math.inf
+        i = len(outside) - 1
+        while i > 0 and not outside[i - 1]:
+            i -= 1
+        if i == 0:
+            return self.depths_l[0]
+        d0, d1 = self.depths_l[i - 1], self.depths_l[i]
+        e0, e1 = abs(self.errors[i - 1]), abs(self.errors[i])  # e0 > tolerance >= e1
+        return d0 + (e0 - tolerance) / (e0 - e1) * (d1 - d0)
+
 
 @dataclass(frozen=True)
 class ToneLimits:
@@ -183,8 +208,15 @@ def run_tone(tone: ItaCategory, depths_l: Sequence[float] = DEPTHS_L) -> ToneLim
     )
 
 
+@cache
+def tone_limits(name: str) -> ToneLimits:
+    """The detection curves of the tone called ``name`` on the full depth grid, measured once
+    per process (the skin-tone table reads its limits of quantitation from them too)."""
+    return run_tone(category(name))
+
+
 def run(tones: Sequence[str]) -> list[ToneLimits]:
-    return [run_tone(category(name)) for name in tones]
+    return [tone_limits(name) for name in tones]
 
 
 def verdicts(results: Sequence[ToneLimits]) -> list[str]:
@@ -210,7 +242,7 @@ def verdicts(results: Sequence[ToneLimits]) -> list[str]:
     return misses
 
 
-def _lod(value: float) -> str:
+def lod_text(value: float) -> str:
     return "> 8" if not math.isfinite(value) else f"{value:.2f}"
 
 
@@ -227,7 +259,7 @@ def table(results: Sequence[ToneLimits]) -> str:
             lines.append(
                 f"{r.tone.name:<14}{curve.feature:<8}"
                 + "".join(f"{s:>8.2f}" for s in curve.shares)
-                + "".join(f"{_lod(curve.limit(s)):>8}" for s in SHARES)
+                + "".join(f"{lod_text(curve.limit(s)):>8}" for s in SHARES)
             )
         lines.append(
             f"{'':<14}{'false':<8}"

@@ -60,6 +60,21 @@ def test_limit_reads_the_curve_where_it_stays_above() -> None:
     assert tuple(sorted(DEPTHS_L)) == DEPTHS_L
 
 
+def test_quantitation_limit_is_where_the_error_stays_within_the_goal() -> None:
+    depths = (2.0, 3.0, 4.0, 5.0)
+    pores = DetectionCurve("pores", depths, (0.1, 0.5, 0.85, 0.9), (0.0, 0.0, -0.05, 0.0))
+    assert pores.errors == pytest.approx((-0.9, -0.5, -0.2, -0.1))
+    # -0.2 is inside a 0.2 goal (ratios of small integers are compared to 1e-9)
+    assert pores.quantitation_limit(0.2) == pytest.approx(4.0)
+    # between 3 (0.5 out) and 4 (0.2): 0.3 goal crossed at (0.5 - 0.3) / (0.5 - 0.2) of the step
+    assert pores.quantitation_limit(0.3) == pytest.approx(3.0 + 0.2 / 0.3)
+    assert math.isinf(pores.quantitation_limit(0.05))
+    # over-counting is outside too: lines at 1.3 of their length are not quantified at 0.15
+    lines = DetectionCurve("lines", depths, (0.5, 0.9, 1.3, 1.1))
+    assert lines.quantitation_limit(0.15) == pytest.approx(4.0 + (0.3 - 0.15) / (0.3 - 0.1))
+    assert lines.quantitation_limit(0.5) == 2.0
+
+
 def test_matched_pairs_each_found_spot_once_within_reach() -> None:
     planted = np.array([[10.0, 10.0], [10.0, 13.0], [40.0, 40.0]])
     found = np.array([[10.5, 11.0], [40.0, 44.0]])  # one spot between the first two planted

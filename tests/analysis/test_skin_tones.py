@@ -24,6 +24,14 @@ for CI: very light, intermediate and dark x levels 1, 2 and 4 of the cross-talk 
 features on one face per level); the tone test runs all six categories. `make bench` runs the
 full grid (benchmarks/bench_skin_tones.py: six tones x four levels) and prints it.
 
+Each tolerance is an accuracy goal held over the count's measuring interval (CLSI EP17-A2,
+decided 2026-12-02; benchmarks/bench_skin_tones.py says how): from its limit of quantitation
+(LoQ) up, read per tone off the detection-limit curves for pores and lines of level 1's size. A
+level under the tone's LoQ is held to the upper side only (a count must not read more than the
+planted number plus the tolerance) and the LoQ itself must be reached within the depth grid and
+lie within 1 L* of the very light face's on every tone. Level 1's pores (4 L*) lie under it on
+every tone (``_FAINT_PORES`` says why, to the detection floor); its lines (4 L*) lie over it.
+
 A case that misses its tolerance because of the metric code is marked xfail (strict), with what
 was measured, for the lead to decide; the tolerances are not loosened.
 """
@@ -36,9 +44,13 @@ import numpy as np
 import pytest
 from benchmarks.bench_skin_tones import (
     FEATURES,
+    LEVELS,
     TOLERANCES,
     ToneResult,
     detail_table,
+    loq_table,
+    loq_verdicts,
+    probe_depth_l,
     recovery_table,
     run_tone,
     tone_table,
@@ -54,6 +66,7 @@ from microneedling.core.errors import ValidationError
 CI_TONES = ("very light", "intermediate", "dark")
 CI_LEVELS = (1, 2, 4)
 
+# Why level 1's pores lie under the LoQ (what was measured when they were a strict xfail).
 _FAINT_PORES = (
     "Level 1's 4 L* lies under the pores' limit of detection on every tone: 80% of pores of "
     "this radius are found from 5.0-5.75 L* (benchmarks/bench_detection_limit.py, the same on"
@@ -94,11 +107,7 @@ def _miss(feature: str, tolerance: str, planted: str, measured: str, cause: str)
 # 0.37 mm of the line uncovered, 0.75 mm allowed; the joins are the same for any allowance of
 # 0.75-1.5 mm), and the 1.1 mm the skin's edge cuts off its start is not recovered (2026-12-02;
 # 4.07 mm, -59%, without the joining).
-KNOWN_MISSES: dict[tuple[str, int, str], str] = {
-    ("very light", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
-    ("intermediate", 1, "pores"): _miss("pores", "±20%", "10", "6 (-40%)", _FAINT_PORES),
-    ("dark", 1, "pores"): _miss("pores", "±20%", "10", "5 (-50%)", _FAINT_PORES),
-}
+KNOWN_MISSES: dict[tuple[str, int, str], str] = {}
 # category -> why the re-toned face's ITA° as the analysis measures it is outside the category.
 KNOWN_TONE_MISSES: dict[str, str] = {}
 
@@ -126,10 +135,31 @@ def test_planted_feature_is_recovered(tone: str, level: int, feature: str) -> No
     recs = dict(result.by_level)[level]
     rec = next(r for r in recs if r.feature == feature)
     assert math.isfinite(rec.error), f"{feature}: nothing measured"
-    assert abs(rec.error) <= TOLERANCES[feature], (
+    where = f"under the LoQ ({rec.loq_l:.2f} L*), upper side" if rec.under_loq else "tolerance"
+    assert rec.holds(), (
         f"{tone} level {level}: {feature} planted {rec.planted:.2f}, measured "
-        f"{rec.measured:.2f} ({rec.error:+.0%}, tolerance ±{TOLERANCES[feature]:.0%})"
+        f"{rec.measured:.2f} ({rec.error:+.0%}, {where} ±{TOLERANCES[feature]:.0%})"
     )
+
+
+@pytest.mark.parametrize("tone", CI_TONES)
+def test_only_features_shallower_than_the_loq_are_under_it(tone: str) -> None:
+    """The exemption is mechanical: exactly the levels whose count feature is the LoQ's size
+    and shallower than the tone's LoQ; level 1's pores on every tone, level 1's lines on none."""
+    result = _result(tone)
+    loq = dict(result.loq_l)
+    for level, recs in result.by_level:
+        for rec in recs:
+            depth = probe_depth_l(rec.feature, LEVELS[level - 1])
+            expected = depth is not None and depth < loq[rec.feature]
+            assert rec.under_loq == expected, (tone, level, rec.feature)
+    under = {(level, r.feature) for level, recs in result.by_level for r in recs if r.under_loq}
+    assert under == {(1, "pores")}, under
+
+
+def test_loq_is_reached_and_the_same_on_every_tone() -> None:
+    results = [_result(name) for name in CI_TONES]
+    assert loq_verdicts(results) == []
 
 
 def _tone_cases() -> list[object]:
@@ -162,6 +192,7 @@ def test_print_tables(capsys: pytest.CaptureFixture[str]) -> None:
     with capsys.disabled():
         print("\nEvery skin tone, reduced grid (issue 8)")
         print(tone_table(results))
+        print(loq_table(recovered))
         print(recovery_table(recovered))
         print(detail_table(recovered))
     assert len(recovered) == len(CI_TONES)
