@@ -1,5 +1,7 @@
 """Faint pores against the face's own texture (issue 8): why level 1 of the skin-tone suite's
-pores stays a strict xfail, measured here so the reason is checked, not only written down.
+pores lies under the pores' limit of quantitation (it was a strict xfail until the skin-tone
+table held counts over their measuring interval), measured here so the reason is checked, not
+only written down.
 
 Level 1 plants 10 pores of 0.6 mm radius and 4 L* on the right cheek of the sample face
 (benchmarks/bench_skin_tones.py LEVELS[0]). What the detector reads at a pore is linear: the
