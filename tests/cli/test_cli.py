@@ -331,9 +331,15 @@ def test_demo_runs_and_is_repeatable() -> None:
     assert summary["prediction"]["plan_id"] == 1
     days = [p["day"] for p in summary["trend"]["points"]]
     assert days == [0, 7, 84]
+    # the sample photos plant 40, 36, 22 pores (right cheek) and 5, 5, 3 lines (forehead)
+    zone = [{z["zone"]: z for z in p["zones"]} for p in summary["trend"]["points"]]
+    pores = [z["cheek_right"]["pores_per_cm2"] for z in zone]
+    lines = [z["forehead"]["wrinkle_length_mm_per_cm2"] for z in zone]
+    assert pores[0] > 0 and pores[2] < 0.75 * pores[0], pores
+    assert lines[0] > 0 and lines[2] < 0.8 * lines[0], lines
     text = ok(runner.invoke(app, ["demo"])).stdout  # a second run starts afresh
     assert "Aftercare sheet" in text and "No plan for MN-0003" in text
-    assert date.today().isoformat() in text and "left cheek" in text
+    assert date.today().isoformat() in text and "pores/cm²" in text and "lines mm/cm²" in text
 
 
 def test_version() -> None:

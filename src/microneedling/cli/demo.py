@@ -45,21 +45,25 @@ def render(summary: dict[str, Any]) -> None:
     trend = summary["trend"]
     rows = []
     for point in trend["points"]:
-        cheek = next(z for z in point["zones"] if z["zone"] == "cheek_left")
-        predicted = cheek.get("predicted_collagen_pct")
+        zones = {z["zone"]: z for z in point["zones"]}
+        red, pores, lines = zones["cheek_left"], zones["cheek_right"], zones["forehead"]
+        predicted = red.get("predicted_collagen_pct")
         rows.append(
             (
                 point["taken_on"],
                 point["day"],
-                f"{cheek['a_star']:.1f}",
-                f"{cheek['red_area_fraction']:.0%}",
-                f"{cheek['pores_per_cm2']:.1f}",
+                f"{red['a_star']:.1f}",
+                f"{red['red_area_fraction']:.0%}",
+                f"{pores['pores_per_cm2']:.1f}",
+                f"{lines['wrinkle_length_mm_per_cm2']:.1f}",
                 "" if predicted is None else f"{predicted:+.0f}%",
             )
         )
+    # each column from the zone its feature is planted in on the sample photos
     table(
-        "MN-0001, left cheek, from the bundled sample photos",
-        ("date", "day", "a*", "red area", "pores/cm²", "collagen (model)"),
+        "MN-0001, bundled sample photos: redness and collagen on the left cheek, "
+        "pores on the right cheek, lines on the forehead",
+        ("date", "day", "a*", "red area", "pores/cm²", "lines mm/cm²", "collagen (model)"),
         rows,
     )
 
