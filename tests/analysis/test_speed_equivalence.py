@@ -809,6 +809,41 @@ def test_lines_grown_by_gained_pixels_equal_selecting_again(seed: int) -> None:
     assert none is found
 
 
+@pytest.mark.parametrize("seed", [33, 34, 35])
+def test_joining_with_the_pieces_lines_of_thinned_equals_thinning_again(seed: int) -> None:
+    """``join_across_gaps`` given the pieces ``lines_of`` labelled and thinned (grown by
+    ``add_to_lines``' gained pixels, or not) equals it labelling and thinning them itself, bit
+    for bit; and the skeletons handed on are every piece's of 2 px or more."""
+    from microneedling.analysis import wrinkles
+
+    rng = np.random.default_rng(seed)
+    shape = (211, 173)
+    response = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
+    response = (response * 8).astype(np.float32)
+    skin = np.ones(shape, dtype=bool)
+    skin[:, :12] = False
+    limits = {"min_length_mm": 3.0, "min_elongation": 3.0}
+    joining = {"gap_mm": 1.5, "max_angle_deg": 30.0}
+    ridges = (response > 1.0) & skin
+    found, thinned = wrinkles._lines_and_pieces(response, ridges, 0.15, **limits)
+    at = np.flatnonzero((response > 0.6) & (response <= 1.0) & skin)
+    gained = at[rng.random(at.size) < 0.3]
+    grown, grown_thinned = wrinkles._add_to_lines(found, thinned, ridges, gained, 0.15, **limits)
+    assert grown_thinned is not None and grown_thinned.labelled is None
+    after = ridges.copy()
+    after.ravel()[gained] = True
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats(after.view(np.uint8), connectivity=8)
+    wanted = stats[:, cv2.CC_STAT_AREA] >= 2
+    wanted[0] = False
+    assert np.array_equal(grown_thinned.skeleton, wrinkles.piece_skeletons(pieces, stats, wanted))
+    for lines, mask, given in ((found, ridges, thinned), (grown, after, grown_thinned)):
+        plain = wrinkles.join_across_gaps(lines, mask, 0.15, **joining, **limits)
+        fast = wrinkles.join_across_gaps(lines, mask, 0.15, **joining, **limits, thinned=given)
+        assert np.count_nonzero(plain.lines != lines.lines) > 30  # pieces were joined
+        assert np.array_equal(fast.lines, plain.lines)
+        assert np.array_equal(fast.skeleton, plain.skeleton)
+
+
 def _whole_image_signal_free_noise(
     detail: Float, skin: Mask, signal: Mask, noise: Float, mm_per_px: float, window_mm: float
 ) -> Float:
