@@ -1258,3 +1258,26 @@ def test_zone_map_on_the_skin_pixels_equals_the_whole_box_masks(case: str) -> No
     fast = zone_map(landmarks, rgb.shape, lab=lab).labels
     assert (fast >= 0).sum() > 10_000
     assert np.array_equal(fast, _plain_zone_labels(landmarks, rgb.shape, lab))
+
+
+@pytest.mark.parametrize("size", [3, 5, 9, 15, 21])
+def test_disk_morphology_by_rectangles_equals_opencv(size: int) -> None:
+    """``metrics.eroded`` and ``dilated`` (the disk as a union of centred rectangles, over the
+    mask's box) equal OpenCV's erosion, dilation and closing by the disk with nothing off the
+    image, bit for bit: pieces touching the image's edge, and an empty mask."""
+    from microneedling.analysis.metrics import dilated, eroded
+
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    for seed in (36, 37):
+        mask = _random_pieces(seed)
+        mask[:, :3] = True  # along the left edge
+        plain = mask.astype(np.uint8)
+        assert np.array_equal(eroded(mask, disk), cv2.erode(plain, disk, borderValue=0) > 0)
+        assert np.array_equal(dilated(mask, disk), cv2.dilate(plain, disk, borderValue=0) > 0)
+        closed = cv2.morphologyEx(plain, cv2.MORPH_CLOSE, disk, borderValue=0) > 0
+        assert np.array_equal(eroded(dilated(mask, disk), disk), closed)
+        inner = np.zeros_like(mask)
+        inner[40:-40, 40:-40] = mask[40:-40, 40:-40]  # a box away from the edges
+        assert np.array_equal(dilated(inner, disk), cv2.dilate(inner.view(np.uint8), disk) > 0)
+    empty = np.zeros((9, 11), dtype=bool)
+    assert not eroded(empty, disk).any() and not dilated(empty, disk).any()
