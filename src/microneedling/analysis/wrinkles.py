@@ -829,12 +829,12 @@ def zone_lines(
     the part of its skeleton inside the zone. ``box``, the rows and columns ``mask`` spans, is
     found when not given.
     """
-    area_cm2 = np.count_nonzero(mask) * mm_per_px**2 / 100.0
     if box is None:
         x, y, w, h = cv2.boundingRect(mask.view(np.uint8))
         box = (slice(y, y + h), slice(x, x + w))
     if box[0].start == box[0].stop or box[1].start == box[1].stop:
         return Lines(0.0, 0.0, 0.0, None)
+    area_cm2 = np.count_nonzero(mask[box]) * mm_per_px**2 / 100.0  # the box holds every pixel
     skeleton = ridges.skeleton[box] & mask[box]
     if not skeleton.any():
         return Lines(0.0, 0.0, 0.0, None)
