@@ -809,6 +809,75 @@ def test_lines_grown_by_gained_pixels_equal_selecting_again(seed: int) -> None:
     assert none is found
 
 
+@pytest.mark.parametrize("seed", [33, 34, 35])
+def test_joining_with_the_pieces_lines_of_thinned_equals_thinning_again(seed: int) -> None:
+    """``join_across_gaps`` given the pieces ``lines_of`` labelled and thinned (grown by
+    ``add_to_lines``' gained pixels, or not) equals it labelling and thinning them itself, bit
+    for bit; the skeletons handed on are every piece's of 2 px or more, and the labels handed on
+    after the gain are OpenCV's pieces of the grown mask, with their boxes and areas."""
+    from microneedling.analysis import wrinkles
+
+    rng = np.random.default_rng(seed)
+    shape = (211, 173)
+    response = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
+    response = (response * 8).astype(np.float32)
+    skin = np.ones(shape, dtype=bool)
+    skin[:, :12] = False
+    limits = {"min_length_mm": 3.0, "min_elongation": 3.0}
+    joining = {"gap_mm": 1.5, "max_angle_deg": 30.0}
+    ridges = (response > 1.0) & skin
+    at = np.flatnonzero((response > 0.6) & (response <= 1.0) & skin)
+    gained = at[rng.random(at.size) < 0.3]
+    after = ridges.copy()
+    after.ravel()[gained] = True
+    found, thinned = wrinkles._lines_and_pieces(response, ridges, 0.15, **limits)
+    cases = [(found, ridges, thinned)]
+    found, thinned = wrinkles._lines_and_pieces(response, ridges, 0.15, **limits)
+    grown, grown_thinned = wrinkles._add_to_lines(found, thinned, ridges, gained, 0.15, **limits)
+    assert grown_thinned is not None and not grown_thinned.opencv_order
+    cases.append((grown, after, grown_thinned))
+    _, pieces, stats, _ = cv2.connectedComponentsWithStats(after.view(np.uint8), connectivity=8)
+    wanted = stats[:, cv2.CC_STAT_AREA] >= 2
+    wanted[0] = False
+    assert np.array_equal(grown_thinned.skeleton, wrinkles.piece_skeletons(pieces, stats, wanted))
+    pairs = np.unique(np.stack([grown_thinned.labels.ravel(), pieces.ravel()]), axis=1)
+    assert len(np.unique(pairs[0])) == len(np.unique(pairs[1])) == pairs.shape[1]  # one to one
+    live = grown_thinned.stats[pairs[0]]
+    assert np.array_equal(live[1:], stats[pairs[1]][1:])
+    assert grown_thinned.stats[:, cv2.CC_STAT_AREA].sum() == stats[1:, cv2.CC_STAT_AREA].sum()
+    for lines, mask, given in cases:
+        plain = wrinkles.join_across_gaps(lines, mask, 0.15, **joining, **limits)
+        fast = wrinkles.join_across_gaps(lines, mask, 0.15, **joining, **limits, thinned=given)
+        assert np.count_nonzero(plain.lines != lines.lines) > 30  # pieces were joined
+        assert np.array_equal(fast.lines, plain.lines)
+        assert np.array_equal(fast.skeleton, plain.skeleton)
+
+
+def test_joining_three_pieces_after_a_gain_equals_thinning_again() -> None:
+    """Three pieces joined into one line, one of them relabelled by a gained pixel: the join,
+    which sums a group's lengths in OpenCV's order of its pieces, labels the mask again and
+    gives what labelling and thinning it afresh gives."""
+    from microneedling.analysis import wrinkles
+
+    limits = {"min_length_mm": 4.0, "min_elongation": 4.0}
+    joining = {"gap_mm": 0.75, "max_angle_deg": 30.0}
+    ridges = np.zeros((40, 80), bool)
+    for start in (8, 27, 46):  # three pieces of 17 px (3.2 mm), 2 px apart
+        ridges[20, start : start + 17] = True
+    response = np.where(ridges, 4.0, 0.0).astype(np.float32)
+    found, thinned = wrinkles._lines_and_pieces(response, ridges, 0.2, **limits)
+    assert not found.lines.any()
+    gained = np.array([19 * 80 + 8])  # grows the first piece: it takes the last label
+    grown, grown_thinned = wrinkles._add_to_lines(found, thinned, ridges, gained, 0.2, **limits)
+    after = ridges.copy()
+    after.ravel()[gained] = True
+    plain = wrinkles.join_across_gaps(grown, after, 0.2, **joining, **limits)
+    fast = wrinkles.join_across_gaps(grown, after, 0.2, **joining, **limits, thinned=grown_thinned)
+    assert plain.lines.sum() == 52  # one line of the three pieces and the gained pixel
+    assert np.array_equal(fast.lines, plain.lines)
+    assert np.array_equal(fast.skeleton, plain.skeleton)
+
+
 def _whole_image_signal_free_noise(
     detail: Float, skin: Mask, signal: Mask, noise: Float, mm_per_px: float, window_mm: float
 ) -> Float:
@@ -1223,3 +1292,26 @@ def test_zone_map_on_the_skin_pixels_equals_the_whole_box_masks(case: str) -> No
     fast = zone_map(landmarks, rgb.shape, lab=lab).labels
     assert (fast >= 0).sum() > 10_000
     assert np.array_equal(fast, _plain_zone_labels(landmarks, rgb.shape, lab))
+
+
+@pytest.mark.parametrize("size", [3, 5, 9, 15, 21])
+def test_disk_morphology_by_rectangles_equals_opencv(size: int) -> None:
+    """``metrics.eroded`` and ``dilated`` (the disk as a union of centred rectangles, over the
+    mask's box) equal OpenCV's erosion, dilation and closing by the disk with nothing off the
+    image, bit for bit: pieces touching the image's edge, and an empty mask."""
+    from microneedling.analysis.metrics import dilated, eroded
+
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
+    for seed in (36, 37):
+        mask = _random_pieces(seed)
+        mask[:, :3] = True  # along the left edge
+        plain = mask.astype(np.uint8)
+        assert np.array_equal(eroded(mask, disk), cv2.erode(plain, disk, borderValue=0) > 0)
+        assert np.array_equal(dilated(mask, disk), cv2.dilate(plain, disk, borderValue=0) > 0)
+        closed = cv2.morphologyEx(plain, cv2.MORPH_CLOSE, disk, borderValue=0) > 0
+        assert np.array_equal(eroded(dilated(mask, disk), disk), closed)
+        inner = np.zeros_like(mask)
+        inner[40:-40, 40:-40] = mask[40:-40, 40:-40]  # a box away from the edges
+        assert np.array_equal(dilated(inner, disk), cv2.dilate(inner.view(np.uint8), disk) > 0)
+    empty = np.zeros((9, 11), dtype=bool)
+    assert not eroded(empty, disk).any() and not dilated(empty, disk).any()
