@@ -1299,7 +1299,7 @@ def test_disk_morphology_by_rectangles_equals_opencv(size: int) -> None:
     """``metrics.eroded`` and ``dilated`` (the disk as a union of centred rectangles, over the
     mask's box) equal OpenCV's erosion, dilation and closing by the disk with nothing off the
     image, bit for bit: pieces touching the image's edge, and an empty mask."""
-    from microneedling.analysis.metrics import dilated, eroded
+    from microneedling.analysis.morphology import dilated, eroded
 
     disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (size, size))
     for seed in (36, 37):
