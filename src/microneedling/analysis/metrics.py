@@ -322,6 +322,7 @@ def pore_spots(p: PreparedPhoto) -> pores.Spots:
             noise=texture_noise(p),
             max_sigma_px=pores.PORE_MAX_SIGMA_PX,
             in_range=True,
+            exact_reduction=True,
         ),
     )
 

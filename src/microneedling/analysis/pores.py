@@ -44,6 +44,7 @@ Lowe DG. Distinctive image features from scale-invariant keypoints. Int J Comput
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -53,11 +54,15 @@ from microneedling.analysis.illumination import robust_sigma
 
 Float = NDArray[np.float32]
 SCALE_STEP = 1.3  # ratio of successive sigmas in the scale space
-# Pores are searched with no sigma over 4 px: a photo finer than about 0.25 mm/px is halved first
-# (to 0.3-0.5 mm/px, the scale the detector is tested at on the synthetic faces, 0.37 mm/px).
-# Measured on the benchmark's astronaut at 3 and 12 MP: with 6 px the 3 MP photo (0.19 mm/px,
-# not halved) found 15 pores of which 9 are the 12 MP photo's, halved it finds 9 of which 8 are,
-# in a sixth of the time (67 -> 11 ms CPU); 12 MP photos (0.15 mm/px) are halved either way.
+# Pores are searched with no sigma over 4 px: a photo finer than 0.253 mm/px (the largest pore
+# radius, 1.1 mm, at 4 px x sqrt 2 / 1.3) is reduced to exactly that scale first (``metrics.
+# pore_spots``: ``exact_reduction``), near the scale the detector is tested at on the synthetic
+# faces (0.37 mm/px). Measured on the benchmark's astronaut at 3 and 12 MP: with 6 px the 3 MP
+# photo (0.19 mm/px, not reduced) found 15 pores of which 9 are the 12 MP photo's, halved it
+# found 9 of which 8 are, in a sixth of the time (67 -> 11 ms CPU). Halving (a whole factor)
+# searched a 3 MP photo at 0.38 mm/px and a 12 MP one at 0.30: 20 pores of 0.6 mm and 6 L*
+# planted in the hand-drawn cheek were found 15 times on the 3 MP photo and 20 on the 12 MP one;
+# at 0.253 mm/px both find 20 (tests/analysis/test_working_scale_truth.py).
 PORE_MAX_SIGMA_PX = 4.0
 
 
@@ -291,6 +296,7 @@ def dark_blobs(
     max_sigma_px: float = 6.0,
     subpixel: bool = True,
     in_range: bool = False,
+    exact_reduction: bool = False,
 ) -> Spots:
     """Dark round blobs with radius in ``radius_mm`` centred on ``mask`` (see the module).
 
@@ -303,14 +309,32 @@ def dark_blobs(
     searched reach up to a scale step past either end, the refinement half a step more).
     A blob is taken only where its own radius lies inside ``mask`` (at the mask's edge the filter
     reads the edge). Large radii are searched on a reduced image so that no sigma exceeds
-    ``max_sigma_px``. Each maximum is refined to sub-pixel position and scale
+    ``max_sigma_px``: by a whole factor (block means), or with ``exact_reduction`` by the exact
+    one (an area resize), so that every photo finer than that scale is searched at the same mm
+    per pixel. Each maximum is refined to sub-pixel position and scale
     (``refine_peaks``; ``subpixel=False``: the sampled maximum and the three-point Laplacian);
     the spot's contrast is reported as twice its response (the depth of the matching dip), and
     the floors apply to that.
     """
     r_min = radius_mm[0] / mm_per_px
     r_max = max(radius_mm[1] / mm_per_px, r_min * SCALE_STEP)
-    factor = max(1, int(np.ceil(r_max / np.sqrt(2) * SCALE_STEP / max_sigma_px)))
+    reduction = r_max / np.sqrt(2) * SCALE_STEP / max_sigma_px
+    if exact_reduction and reduction > 1.0:
+        return _blobs_reduced(
+            image,
+            mask,
+            mm_per_px,
+            reduction,
+            radius_mm=radius_mm,
+            min_contrast=min_contrast,
+            min_snr=min_snr,
+            min_roundness=min_roundness,
+            noise=noise,
+            max_sigma_px=max_sigma_px,
+            subpixel=subpixel,
+            in_range=in_range,
+        )
+    factor = max(1, int(np.ceil(reduction)))
     sigmas = scale_levels(r_min / factor, r_max / factor)
     # Only the mask's box widened by the filters' reach (Gaussian 4 sigma, Laplacian 2, maxima
     # and the peak fit 1 each) is read: on the mask the stack is the whole image's.
@@ -388,6 +412,43 @@ def dark_blobs(
     centres = np.column_stack([rows_f[keep], cols_f[keep]]) * factor + (factor - 1) / 2.0
     centres += (row0, col0)
     return Spots(centres, radius[keep] * factor, 2.0 * value[keep])
+
+
+def _blobs_reduced(
+    image: Float,
+    mask: NDArray[np.bool_],
+    mm_per_px: float,
+    reduction: float,
+    *,
+    noise: Float | None,
+    **floors: Any,
+) -> Spots:
+    """``dark_blobs`` on ``image`` reduced by ``reduction`` (> 1, any real number: the top
+    sigma then is ``max_sigma_px``) by an area resize of the mask's box widened by the filters'
+    reach, its spots mapped back to ``image``'s pixels: centres through the pixel edges' scale,
+    radii by the mean factor. The mask and the noise map are read at the reduced pixels'
+    centres."""
+    reach = int(np.ceil((np.ceil(4 * floors.pop("max_sigma_px")) + 5) * reduction))
+    (row0, row1), (col0, col1) = search_box(mask, reach)
+    if row1 <= row0 or col1 <= col0:
+        return NO_SPOTS
+    size = (max(round((col1 - col0) / reduction), 1), max(round((row1 - row0) / reduction), 1))
+    scale_r, scale_c = (row1 - row0) / size[1], (col1 - col0) / size[0]
+    at_r = row0 + np.floor((np.arange(size[1]) + 0.5) * scale_r).astype(np.intp)
+    at_c = col0 + np.floor((np.arange(size[0]) + 0.5) * scale_c).astype(np.intp)
+    work = cv2.resize(image[row0:row1, col0:col1], size, interpolation=cv2.INTER_AREA)
+    spots = dark_blobs(  # already at its scale: no further reduction (no sigma limit)
+        np.ascontiguousarray(work),
+        np.ascontiguousarray(mask[np.ix_(at_r, at_c)]),
+        mm_per_px * float(np.sqrt(scale_r * scale_c)),
+        noise=None if noise is None else np.ascontiguousarray(noise[np.ix_(at_r, at_c)]),
+        max_sigma_px=np.inf,
+        **floors,
+    )
+    if len(spots.radii_px) == 0:
+        return NO_SPOTS
+    centres = (spots.centres_px + 0.5) * (scale_r, scale_c) - 0.5 + (row0, col0)
+    return Spots(centres, spots.radii_px * np.sqrt(scale_r * scale_c), spots.contrast)
 
 
 def pigment_blobs(
