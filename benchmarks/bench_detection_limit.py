@@ -135,8 +135,14 @@ class DetectionCurve:
         if i == 0:
             return self.depths_l[0]
         d0, d1 = self.depths_l[i - 1], self.depths_l[i]
-        e0, e1 = abs(self.errors[i - 1]), abs(self.errors[i])  # e0 > tolerance >= e1
-        return d0 + (e0 - tolerance) / (e0 - e1) * (d1 - d0)
+        e0, e1 = abs(self.errors[i - 1]), abs(self.errors[i])  # e0 > tolerance >~ e1
+        return d0 + min((e0 - tolerance) / (e0 - e1), 1.0) * (d1 - d0)
+
+    def at(self, depth_l: float) -> tuple[float, float]:
+        """The share and the error at ``depth_l``, linear between grid depths (held at the grid's
+        ends)."""
+        share = float(np.interp(depth_l, self.depths_l, self.shares))
+        return share, float(np.interp(depth_l, self.depths_l, self.errors))
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,18 @@ def test_quantitation_limit_is_where_the_error_stays_within_the_goal() -> None:
     lines = DetectionCurve("lines", depths, (0.5, 0.9, 1.3, 1.1))
     assert lines.quantitation_limit(0.15) == pytest.approx(4.0 + (0.3 - 0.15) / (0.3 - 0.1))
     assert lines.quantitation_limit(0.5) == 2.0
+    # an error a hair over the goal from float sums (17/20 - 1/20 - 1) does not push the LoQ
+    # past the grid depth where it is met
+    edge = DetectionCurve("pores", (5.0, 6.0), (0.7, 0.85), (-0.05, -0.05))
+    assert edge.errors[1] < -0.2  # -0.20000000000000007
+    assert edge.quantitation_limit(0.2) == 6.0
+    # a curve that dips back out: the LoQ is where it stays in
+    dips = DetectionCurve("lines", depths, (0.9, 0.5, 0.95, 1.0))
+    assert dips.quantitation_limit(0.15) == pytest.approx(3.0 + (0.5 - 0.15) / (0.5 - 0.05))
+    # an error that changes sign between depths (under- then over-counting)
+    sign = DetectionCurve("lines", depths, (0.5, 1.3, 1.1, 1.0))
+    assert sign.quantitation_limit(0.15) == pytest.approx(3.0 + (0.3 - 0.15) / (0.3 - 0.1))
+    assert sign.at(2.5) == pytest.approx((0.9, -0.1))
 
 
 def test_matched_pairs_each_found_spot_once_within_reach() -> None:

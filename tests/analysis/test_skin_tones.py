@@ -24,13 +24,15 @@ for CI: very light, intermediate and dark x levels 1, 2 and 4 of the cross-talk 
 features on one face per level); the tone test runs all six categories. `make bench` runs the
 full grid (benchmarks/bench_skin_tones.py: six tones x four levels) and prints it.
 
-Each tolerance is an accuracy goal held over the count's measuring interval (CLSI EP17-A2,
-decided 2026-12-02; benchmarks/bench_skin_tones.py says how): from its limit of quantitation
-(LoQ) up, read per tone off the detection-limit curves for pores and lines of level 1's size. A
-level under the tone's LoQ is held to the upper side only (a count must not read more than the
-planted number plus the tolerance) and the LoQ itself must be reached within the depth grid and
-lie within 1 L* of the very light face's on every tone. Level 1's pores (4 L*) lie under it on
-every tone (``_FAINT_PORES`` says why, to the detection floor); its lines (4 L*) lie over it.
+Each tolerance is an accuracy goal held over the count's measuring interval (after CLSI
+EP17-A2, decided 2026-12-02 after the tolerances; benchmarks/bench_skin_tones.py says how): from
+its limit of quantitation (LoQ) up, a bias-only estimate read per tone off the detection-limit
+curves of one probe face with pores and lines of level 1's size and zone. A level under the
+tone's LoQ is held to no over-count (the planted number plus the tolerance at most) and to the
+error the probe's curve predicts at its depth (within two binomial SDs of the two samples); the
+LoQ itself must be reached within the depth grid and lie within 1 L* of the very light face's
+on every tone. Level 1's pores (4 L*) lie under it on every tone (``_FAINT_PORES`` says why, to
+the detection floor); its lines (4 L*) lie over it.
 
 A case that misses its tolerance because of the metric code is marked xfail (strict), with what
 was measured, for the lead to decide; the tolerances are not loosened.
@@ -38,6 +40,7 @@ was measured, for the lead to decide; the tolerances are not loosened.
 
 import itertools
 import math
+from dataclasses import replace
 from functools import cache
 
 import numpy as np
@@ -46,6 +49,7 @@ from benchmarks.bench_skin_tones import (
     FEATURES,
     LEVELS,
     TOLERANCES,
+    Recovery,
     ToneResult,
     detail_table,
     loq_table,
@@ -62,6 +66,7 @@ from microneedling.analysis.skin_tone import ITA_CATEGORIES, category
 from microneedling.analysis.synthetic import base_face
 from microneedling.analysis.zones import feature_indices, hull_mask
 from microneedling.core.errors import ValidationError
+from microneedling.core.zones import FacialZone
 
 CI_TONES = ("very light", "intermediate", "dark")
 CI_LEVELS = (1, 2, 4)
@@ -95,10 +100,6 @@ _FAINT_PORES = (
     "less, the ladder over 4.4 (its pores rise 1 -> 7 at 4.29, 6 at 4.4, 5 at 4.5, limit "
     "4.65); with no floor at all 7 are found"
 )
-
-
-def _miss(feature: str, tolerance: str, planted: str, measured: str, cause: str) -> str:
-    return f"issue 8: {feature} misses {tolerance}: planted {planted}, measured {measured}. {cause}"
 
 
 # (category, level, feature) -> what the reduced grid measured when the case was marked.
@@ -135,10 +136,16 @@ def test_planted_feature_is_recovered(tone: str, level: int, feature: str) -> No
     recs = dict(result.by_level)[level]
     rec = next(r for r in recs if r.feature == feature)
     assert math.isfinite(rec.error), f"{feature}: nothing measured"
-    where = f"under the LoQ ({rec.loq_l:.2f} L*), upper side" if rec.under_loq else "tolerance"
+    tol = TOLERANCES[feature]
+    where = (
+        f"under the LoQ ({rec.loq_l:.2f} L*): at most +{tol:.0%} and within "
+        f"{rec.band:.0%} of the curve's {rec.expected_error:+.0%}"
+        if rec.under_loq
+        else f"tolerance ±{tol:.0%}"
+    )
     assert rec.holds(), (
         f"{tone} level {level}: {feature} planted {rec.planted:.2f}, measured "
-        f"{rec.measured:.2f} ({rec.error:+.0%}, {where} ±{TOLERANCES[feature]:.0%})"
+        f"{rec.measured:.2f} ({rec.error:+.0%}; {where})"
     )
 
 
@@ -157,9 +164,48 @@ def test_only_features_shallower_than_the_loq_are_under_it(tone: str) -> None:
     assert under == {(1, "pores")}, under
 
 
-def test_loq_is_reached_and_the_same_on_every_tone() -> None:
+def test_loq_is_reached_and_within_a_step_of_the_very_light_faces_on_every_tone() -> None:
     results = [_result(name) for name in CI_TONES]
     assert loq_verdicts(results) == []
+
+
+def test_under_the_loq_a_count_may_read_low_where_the_curve_puts_it_never_high() -> None:
+    def rec(measured: float) -> Recovery:
+        return Recovery("pores", 10.0, measured, loq_l=6.0, expected_error=-0.55, band=0.39)
+
+    assert rec(6.0).holds() and rec(4.5).holds()  # -40%, -55%: where the curve puts them
+    assert rec(12.0).holds() is False  # +20%: within the tolerance, off the curve
+    assert rec(0.0).holds() is False  # nothing found: -100%, 0.45 off the curve
+    assert rec(13.0).holds() is False  # +30%: over the tolerance
+    assert rec(math.nan).holds() is False
+    inside = Recovery("pores", 10.0, 12.0)
+    assert inside.holds() and not Recovery("pores", 10.0, 7.0).holds()  # ±20% in the interval
+
+
+def test_the_loq_applies_only_to_the_probes_size_and_zone() -> None:
+    level_1, level_2 = LEVELS[0], LEVELS[1]
+    assert probe_depth_l("pores", level_1) == level_1.pore_depth_l
+    assert probe_depth_l("wrinkles", level_1) == level_1.wrinkle_depth_l
+    assert probe_depth_l("pores", level_2) is None  # 0.7 mm pores: the full tolerance
+    assert probe_depth_l("wrinkles", replace(level_1, wrinkle_length_mm=12.0)) is None
+    assert probe_depth_l("pores", replace(level_1, pore_zone=FacialZone.CHIN)) is None
+    assert probe_depth_l("redness a*", level_1) is None
+
+
+def test_loq_verdicts_name_every_miss() -> None:
+    def tone(name: str, pores: float) -> ToneResult:
+        return ToneResult(category(name), 0.0, 0.0, (), loq_l=(("pores", pores),))
+
+    assert loq_verdicts([tone("very light", 6.0), tone("dark", 7.0)]) == []
+    assert loq_verdicts([tone("very light", 6.0), tone("dark", 7.5)]) == [
+        "dark pores: LoQ 7.50 L* > very light's 6.00 + 1"
+    ]
+    assert loq_verdicts([tone("very light", 6.0), tone("dark", math.inf)]) == [
+        "dark pores: no LoQ up to 8 L*"
+    ]
+    assert loq_verdicts([tone("dark", 6.0)]) == [
+        "very light: not measured, so no tone's LoQ can be compared with it"
+    ]
 
 
 def _tone_cases() -> list[object]:
