@@ -475,7 +475,7 @@ def main() -> None:
     print()
     print(
         "Worst relative error over the levels (planted at that tone vs measured; <LoQ: under the"
-        " limit of quantitation, held to the upper side only)"
+        " limit of quantitation, held to no over-count and to its detection curve)"
     )
     print(recovery_table(results))
     print()
