@@ -322,7 +322,7 @@ class ToneResult:
 
 
 @cache
-def _planted(level: int) -> SyntheticPhoto:
+def planted_face(level: int) -> SyntheticPhoto:
     return make_photo(BARE if level == 0 else LEVELS[level - 1])
 
 
@@ -331,14 +331,14 @@ def run_tone(tone: ItaCategory, levels: Sequence[int], *, diagnose: bool = False
 
     ``diagnose`` also measures the bare face's ITA° with the white balance turned off.
     """
-    bare = tone_photo(_planted(0), tone.target)
+    bare = tone_photo(planted_face(0), tone.target)
     before = analyze(bare.rgb)
     loq = quantitation_limits(tone.name) if levels else {}
     by_level = []
     for level in levels:
-        planted = tone_photo(_planted(level), tone.target)
+        planted = tone_photo(planted_face(level), tone.target)
         after = analyze(planted.rgb)
-        untoned = (_planted(level), _planted(0))
+        untoned = (planted_face(level), planted_face(0))
         recs = []
         for rec in recoveries(planted, bare, after, before, untoned):
             depth = probe_depth_l(rec.feature, LEVELS[level - 1])
