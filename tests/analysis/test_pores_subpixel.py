@@ -148,6 +148,39 @@ def test_spots_do_not_depend_on_the_image_around_the_mask_box(
     np.testing.assert_allclose(large.contrast, small.contrast, rtol=1e-5)  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize("mm_per_px", [0.15, 0.19])
+def test_exactly_reduced_spots_do_not_move_with_the_mask(mm_per_px: float) -> None:
+    """Reduced by a real factor (``exact_reduction``), the grid is the image's: the same skin
+    under a larger mask (its box moved by 6-11 px on every side) gives the same spots inside the
+    smaller one. On a grid laid from the mask's box, the first version, a spot's contrast moved
+    by up to 0.1 L* and one spot came and went (review, 2026-12-02)."""
+    image = _skin(3, (240, 300))
+    small = np.zeros(image.shape, bool)
+    small[60:180, 70:230] = True
+    large = np.zeros(image.shape, bool)
+    large[49:191, 61:241] = True
+    kwargs = {
+        "radius_mm": (0.45, 1.1),
+        "min_contrast": 2.0,
+        "min_snr": 2.0,
+        "min_roundness": 0.3,
+        "max_sigma_px": pores.PORE_MAX_SIGMA_PX,
+        "exact_reduction": True,
+    }
+    a = pores.dark_blobs(image, small, mm_per_px, **kwargs)  # type: ignore[arg-type]
+    b = pores.dark_blobs(image, large, mm_per_px, **kwargs)  # type: ignore[arg-type]
+    assert len(a.radii_px) >= 3
+    # b's spots inside the smaller mask, as far inside it as a spot must be
+    inside = b.subset(b.inside(small) & (b.centres_px[:, 0] > 70) & (b.centres_px[:, 0] < 170))
+    inside = inside.subset((inside.centres_px[:, 1] > 80) & (inside.centres_px[:, 1] < 220))
+    own = a.subset((a.centres_px[:, 0] > 70) & (a.centres_px[:, 0] < 170))
+    own = own.subset((own.centres_px[:, 1] > 80) & (own.centres_px[:, 1] < 220))
+    order_a, order_b = np.lexsort(own.centres_px.T), np.lexsort(inside.centres_px.T)
+    np.testing.assert_allclose(inside.centres_px[order_b], own.centres_px[order_a], atol=1e-3)
+    np.testing.assert_allclose(inside.radii_px[order_b], own.radii_px[order_a], rtol=1e-4)
+    np.testing.assert_allclose(inside.contrast[order_b], own.contrast[order_a], rtol=1e-4)  # type: ignore[index]
+
+
 def _direct_response(image: NDArray[np.float32], r: float, c: float, radius: float) -> float:
     """blob_response for one spot as a plain loop over its window (the definition)."""
     sigma = max(radius / np.sqrt(2), 0.5)

@@ -57,7 +57,7 @@ __all__ = [
 # analysis-6: a line's pieces joined across a gap the finest ridge scale cannot resolve
 # (wrinkles.join_across_gaps; Steger 1998's 2.5 sigma extension and 30 degree linking angle).
 # analysis-7: pores on photos finer than 0.253 mm/px searched at exactly that scale (an area
-# resize), not at a whole-number reduction (0.3-0.5 mm/px by the photo's resolution).
+# resize), not at a whole-number reduction (0.253-0.506 mm/px by the photo's resolution).
 ANALYSIS_VERSION = "analysis-7"
 MIN_ZONE_PX = 50
 

@@ -54,15 +54,18 @@ from microneedling.analysis.illumination import robust_sigma
 
 Float = NDArray[np.float32]
 SCALE_STEP = 1.3  # ratio of successive sigmas in the scale space
-# Pores are searched with no sigma over 4 px: a photo finer than 0.253 mm/px (the largest pore
-# radius, 1.1 mm, at 4 px x sqrt 2 / 1.3) is reduced to exactly that scale first (``metrics.
-# pore_spots``: ``exact_reduction``), near the scale the detector is tested at on the synthetic
-# faces (0.37 mm/px). Measured on the benchmark's astronaut at 3 and 12 MP: with 6 px the 3 MP
-# photo (0.19 mm/px, not reduced) found 15 pores of which 9 are the 12 MP photo's, halved it
-# found 9 of which 8 are, in a sixth of the time (67 -> 11 ms CPU). Halving (a whole factor)
-# searched a 3 MP photo at 0.38 mm/px and a 12 MP one at 0.30: 20 pores of 0.6 mm and 6 L*
-# planted in the hand-drawn cheek were found 15 times on the 3 MP photo and 20 on the 12 MP one;
-# at 0.253 mm/px both find 20 (tests/analysis/test_working_scale_truth.py).
+# Pores are searched with the largest pore radius (1.1 mm) at 4 px x sqrt 2 / 1.3, so that the
+# search's top sigma (a scale step past the range) lies within a step of 4 px: a photo finer than
+# 0.253 mm/px is reduced to exactly that scale first (``metrics.pore_spots``: ``exact_reduction``,
+# an area resize of the whole image), near the scale the detector is tested at on the synthetic
+# faces (0.37 mm/px); a coarser one is searched at its own. Measured on the benchmark's astronaut
+# at 3 and 12 MP: with 6 px the 3 MP photo (0.19 mm/px, not reduced) found 15 pores of which 9
+# are the 12 MP photo's, halved it found 9 of which 8 are, in a sixth of the time (67 -> 11 ms
+# CPU). A whole-number reduction (halving) searched a 3 MP photo at 0.38 mm/px and a 12 MP one at
+# 0.30: 20 pores of 0.6 mm and 6 L* planted in the hand-drawn cheek were counted 15, 19 and 19
+# times on the 3 MP, 12 MP and face-filling 12 MP photos; at 0.253 mm/px 18, 19 and 19
+# (tests/analysis/test_working_scale_truth.py). It costs 11 -> 17 ms CPU at 3 MP, 12 -> 19 ms
+# at 12 MP (benchmarks/bench_analysis.py).
 PORE_MAX_SIGMA_PX = 4.0
 
 
@@ -423,22 +426,19 @@ def _blobs_reduced(
     noise: Float | None,
     **floors: Any,
 ) -> Spots:
-    """``dark_blobs`` on ``image`` reduced by ``reduction`` (> 1, any real number: the top
-    sigma then is ``max_sigma_px``) by an area resize of the mask's box widened by the filters'
-    reach, its spots mapped back to ``image``'s pixels: centres through the pixel edges' scale,
-    radii by the mean factor. The mask and the noise map are read at the reduced pixels'
-    centres."""
-    reach = int(np.ceil((np.ceil(4 * floors.pop("max_sigma_px")) + 5) * reduction))
-    (row0, row1), (col0, col1) = search_box(mask, reach)
-    if row1 <= row0 or col1 <= col0:
-        return NO_SPOTS
-    size = (max(round((col1 - col0) / reduction), 1), max(round((row1 - row0) / reduction), 1))
-    scale_r, scale_c = (row1 - row0) / size[1], (col1 - col0) / size[0]
-    at_r = row0 + np.floor((np.arange(size[1]) + 0.5) * scale_r).astype(np.intp)
-    at_c = col0 + np.floor((np.arange(size[0]) + 0.5) * scale_c).astype(np.intp)
-    work = cv2.resize(image[row0:row1, col0:col1], size, interpolation=cv2.INTER_AREA)
+    """``dark_blobs`` on the whole ``image`` reduced by ``reduction`` (> 1, any real number) by
+    an area resize, its spots mapped back to ``image``'s pixels: centres through the pixel
+    edges' scale, radii by the mean factor. The mask and the noise map are read at the reduced
+    pixels' centres. The reduced grid is the image's, whatever the mask: a spot does not move
+    when the mask's box does (as the whole-number path aligns its box to its blocks)."""
+    floors.pop("max_sigma_px")
+    height, width = image.shape
+    size = (max(round(width / reduction), 1), max(round(height / reduction), 1))
+    scale_r, scale_c = height / size[1], width / size[0]
+    at_r = np.floor((np.arange(size[1]) + 0.5) * scale_r).astype(np.intp)
+    at_c = np.floor((np.arange(size[0]) + 0.5) * scale_c).astype(np.intp)
     spots = dark_blobs(  # already at its scale: no further reduction (no sigma limit)
-        np.ascontiguousarray(work),
+        np.asarray(cv2.resize(image, size, interpolation=cv2.INTER_AREA), np.float32),
         np.ascontiguousarray(mask[np.ix_(at_r, at_c)]),
         mm_per_px * float(np.sqrt(scale_r * scale_c)),
         noise=None if noise is None else np.ascontiguousarray(noise[np.ix_(at_r, at_c)]),
@@ -447,7 +447,7 @@ def _blobs_reduced(
     )
     if len(spots.radii_px) == 0:
         return NO_SPOTS
-    centres = (spots.centres_px + 0.5) * (scale_r, scale_c) - 0.5 + (row0, col0)
+    centres = (spots.centres_px + 0.5) * (scale_r, scale_c) - 0.5
     return Spots(centres, spots.radii_px * np.sqrt(scale_r * scale_c), spots.contrast)
 
 
