@@ -333,7 +333,6 @@ def dark_blobs(
             min_snr=min_snr,
             min_roundness=min_roundness,
             noise=noise,
-            max_sigma_px=max_sigma_px,
             subpixel=subpixel,
             in_range=in_range,
         )
@@ -431,7 +430,6 @@ def _blobs_reduced(
     edges' scale, radii by the mean factor. The mask and the noise map are read at the reduced
     pixels' centres. The reduced grid is the image's, whatever the mask: a spot does not move
     when the mask's box does (as the whole-number path aligns its box to its blocks)."""
-    floors.pop("max_sigma_px")
     height, width = image.shape
     size = (max(round(width / reduction), 1), max(round(height / reduction), 1))
     scale_r, scale_c = height / size[1], width / size[0]
