@@ -248,13 +248,23 @@ def planted_relief_sq(
     flat field divides in) at the reference lightness, band-passed to the roughness band; its
     SD inside ``inside``."""
     planted, bare = untoned
-    light = rgb2lab(bare.rgb)[..., 0]
-    change = rgb2lab(planted.rgb)[..., 0] - light
+    return relief_sq(planted.rgb, bare.rgb, bare.mm_per_px, inside)
+
+
+def relief_sq(
+    planted: NDArray[np.uint8],
+    bare: NDArray[np.uint8],
+    mm_per_px: float,
+    inside: NDArray[np.bool_],
+) -> float:
+    """``planted_relief_sq`` of two photos (8-bit sRGB, the same framing) at ``mm_per_px``."""
+    light = rgb2lab(bare)[..., 0]
+    change = rgb2lab(planted)[..., 0] - light
     relative = (change * (REFERENCE_L + 16.0) / (light + 16.0)).astype(np.float32)
     m = analysis_settings().metrics
     band = texture.bandpass(
         relative,
-        bare.mm_per_px,
+        mm_per_px,
         fine_mm=m.texture_sigma_mm.value,
         shading_mm=m.texture_coarse_mm.value,
     )

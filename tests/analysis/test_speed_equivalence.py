@@ -776,6 +776,20 @@ def test_fill_off_skin_is_fill_hair_with_every_pixel_off_the_skin_as_fringe(
         assert not moved.any()
 
 
+def _ridge_response(
+    seed: int,
+) -> tuple[np.random.Generator, NDArray[np.float32], NDArray[np.bool_]]:
+    """A smooth random ridge response (211 x 173) and its skin (all but a 12 px strip), with the
+    generator that drew it, for the line-selection equivalence tests."""
+    rng = np.random.default_rng(seed)
+    shape = (211, 173)
+    response = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
+    response = (response * 8).astype(np.float32)
+    skin = np.ones(shape, dtype=bool)
+    skin[:, :12] = False
+    return rng, response, skin
+
+
 @pytest.mark.parametrize("seed", [33, 34, 35])
 def test_lines_grown_by_gained_pixels_equal_selecting_again(seed: int) -> None:
     """``add_to_lines`` (the second selection of ``ridge_map``: only the pieces a gained pixel
@@ -783,13 +797,8 @@ def test_lines_grown_by_gained_pixels_equal_selecting_again(seed: int) -> None:
     pieces merged, grown, newly long enough, and untouched."""
     from microneedling.analysis import wrinkles
 
-    rng = np.random.default_rng(seed)
-    shape = (211, 173)
-    response = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
-    response = (response * 8).astype(np.float32)
-    skin = np.ones(shape, dtype=bool)
-    skin[:, :12] = False
-    threshold = np.full(shape, 1.0, np.float32)
+    rng, response, skin = _ridge_response(seed)
+    threshold = np.full(response.shape, 1.0, np.float32)
     limits = {"min_length_mm": 3.0, "min_elongation": 3.0}
     ridges = (response > threshold) & skin
     found = wrinkles.lines_of(response, ridges, 0.15, **limits)
@@ -817,12 +826,7 @@ def test_joining_with_the_pieces_lines_of_thinned_equals_thinning_again(seed: in
     after the gain are OpenCV's pieces of the grown mask, with their boxes and areas."""
     from microneedling.analysis import wrinkles
 
-    rng = np.random.default_rng(seed)
-    shape = (211, 173)
-    response = cv2.GaussianBlur(rng.normal(0, 1, shape).astype(np.float32), (0, 0), 1.5)
-    response = (response * 8).astype(np.float32)
-    skin = np.ones(shape, dtype=bool)
-    skin[:, :12] = False
+    rng, response, skin = _ridge_response(seed)
     limits = {"min_length_mm": 3.0, "min_elongation": 3.0}
     joining = {"gap_mm": 1.5, "max_angle_deg": 30.0}
     ridges = (response > 1.0) & skin

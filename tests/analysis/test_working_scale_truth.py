@@ -48,21 +48,18 @@ import numpy as np
 import pytest
 import yaml
 from benchmarks.bench_analysis import FACE, HEAD
+from benchmarks.bench_skin_tones import relief_sq
 from numpy.typing import NDArray
 from PIL import Image
 from skimage import data
-from skimage.color import rgb2lab
 
-from microneedling.analysis import texture
-from microneedling.analysis.illumination import REFERENCE_L
 from microneedling.analysis.images import analysis_ipd_px, decode_photo
 from microneedling.analysis.metrics import derive_all, measure
 from microneedling.analysis.planting import Feature, plant_region
 from microneedling.analysis.prepare import PreparedPhoto, prepare
-from microneedling.analysis.settings import analysis_settings
+from microneedling.analysis.zones import ADULT_IPD_MM
 
 HAND = Path(__file__).parent / "data" / "hand_regions.yaml"
-ADULT_IPD_MM = 63.36  # as crosstalk.hand_regions (Dodgson 2004)
 PHOTOS = {  # label: (width, height, framing), as bench_analysis.CASES
     "3 MP head": (1500, 2000, HEAD),
     "12 MP head": (3000, 4000, HEAD),
@@ -197,27 +194,15 @@ def test_planted_lines_are_measured_at_their_length(case: tuple[str, int]) -> No
 
 
 def _relief_sq(label: str, planted: NDArray[np.uint8], region: NDArray[np.bool_]) -> float:
-    """Sq of the planted relief as roughness defines it (``bench_skin_tones.planted_relief_sq``):
-    the L* change relative to the bare skin's lightness, at the reference lightness, in the
-    roughness band (in mm), inside ``region``; on the region's box and a margin (the full photo
-    at full resolution)."""
-    m = analysis_settings().metrics
+    """``bench_skin_tones.relief_sq`` of the planted photo against the bare one, at the full
+    photo's scale, on the region's box and a margin (the change lies within the region)."""
     rows, cols = np.nonzero(region)
     pad = 64
     box = (
         slice(max(rows.min() - pad, 0), rows.max() + pad + 1),
         slice(max(cols.min() - pad, 0), cols.max() + pad + 1),
     )
-    light = rgb2lab(_enlarged(label)[box])[..., 0]
-    change = rgb2lab(planted[box])[..., 0] - light
-    relative = (change * (REFERENCE_L + 16.0) / (light + 16.0)).astype(np.float32)
-    band = texture.bandpass(
-        relative,
-        _hand_mm_per_px(label),
-        fine_mm=m.texture_sigma_mm.value,
-        shading_mm=m.texture_coarse_mm.value,
-    )
-    return float(band[region[box]].std())
+    return relief_sq(planted[box], _enlarged(label)[box], _hand_mm_per_px(label), region[box])
 
 
 @pytest.mark.parametrize("case", CASES, ids=_id)
